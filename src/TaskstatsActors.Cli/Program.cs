@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using TaskstatsActors.Cli;
+
+return await TaskstatsCli.RunAsync(args, CliEnvironment.Real);

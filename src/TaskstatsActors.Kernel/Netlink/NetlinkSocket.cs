@@ -1,0 +1,146 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace TaskstatsActors.Kernel.Netlink;
+
+/// <summary>
+/// A real <c>AF_NETLINK</c>/<c>NETLINK_GENERIC</c> socket. .NET refuses address family 16, so the
+/// descriptor is made with libc and then wrapped in <see cref="Socket"/>, which gives us epoll-driven
+/// async receives and the raw socket options we need.
+/// </summary>
+public sealed class NetlinkSocket : INetlinkSocket
+{
+    private const int SOL_SOCKET = 1;
+    private const int SO_RCVBUF = 8;
+    private const int SO_RCVBUFFORCE = 33;
+    private const int SO_MEMINFO = 55;
+    private const int SkMemInfoRmemAlloc = 0;
+    private const int SkMemInfoDrops = 8;
+    private const int SkMemInfoCount = 9;
+
+    private readonly Socket _socket;
+
+    /// <inheritdoc />
+    public uint PortId { get; }
+
+    private NetlinkSocket(Socket socket, uint portId)
+    {
+        _socket = socket;
+        PortId = portId;
+    }
+
+    /// <summary>Opens and binds a generic netlink socket; the kernel picks the port id.</summary>
+    public static unsafe NetlinkSocket Open()
+    {
+        var fd = LibC.socket(LibC.AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, LibC.NETLINK_GENERIC);
+        if (fd < 0)
+            throw new NetlinkErrorException("opening a generic netlink socket", Marshal.GetLastPInvokeError());
+        try
+        {
+            byte* address = stackalloc byte[LibC.SockaddrNlSize];
+            new Span<byte>(address, LibC.SockaddrNlSize).Clear();
+            BinaryPrimitives.WriteUInt16LittleEndian(new Span<byte>(address, 2), LibC.AF_NETLINK);
+            if (LibC.bind(fd, address, LibC.SockaddrNlSize) < 0)
+                throw new NetlinkErrorException("binding the netlink socket", Marshal.GetLastPInvokeError());
+            var length = LibC.SockaddrNlSize;
+            if (LibC.getsockname(fd, address, &length) < 0)
+                throw new NetlinkErrorException("reading the netlink port id", Marshal.GetLastPInvokeError());
+            var portId = BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(address + 4, 4));
+            var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true)) { Blocking = false };
+            return new NetlinkSocket(socket, portId);
+        }
+        catch
+        {
+            LibC.close(fd);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Send(ReadOnlySpan<byte> datagram)
+    {
+        var sent = _socket.Send(datagram, SocketFlags.None, out var error);
+        if (error != SocketError.Success || sent != datagram.Length)
+            throw new NetlinkErrorException("sending a netlink request", ToErrno(error));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+        {
+            throw new NetlinkOverflowException();
+        }
+    }
+
+    /// <inheritdoc />
+    public int TryReceive(Span<byte> buffer)
+    {
+        var received = _socket.Receive(buffer, SocketFlags.None, out var error);
+        return error switch
+        {
+            SocketError.Success => received,
+            SocketError.WouldBlock => -1,
+            SocketError.NoBufferSpaceAvailable => throw new NetlinkOverflowException(),
+            _ => throw new NetlinkErrorException("receiving from the netlink socket", ToErrno(error)),
+        };
+    }
+
+    /// <inheritdoc />
+    public int SetReceiveBuffer(int bytes)
+    {
+        Span<byte> value = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(value, bytes);
+        try
+        {
+            // SO_RCVBUFFORCE passes rmem_max, but needs CAP_NET_ADMIN; SO_RCVBUF is capped by rmem_max.
+            _socket.SetRawSocketOption(SOL_SOCKET, SO_RCVBUFFORCE, value);
+        }
+        catch (SocketException)
+        {
+            _socket.SetRawSocketOption(SOL_SOCKET, SO_RCVBUF, value);
+        }
+        return ReceiveBufferSize;
+    }
+
+    /// <inheritdoc />
+    public int ReceiveBufferSize
+    {
+        get
+        {
+            Span<byte> value = stackalloc byte[4];
+            _socket.GetRawSocketOption(SOL_SOCKET, SO_RCVBUF, value);
+            return BinaryPrimitives.ReadInt32LittleEndian(value);
+        }
+    }
+
+    /// <inheritdoc />
+    public uint DropCount => ReadMemInfo(SkMemInfoDrops);
+
+    /// <inheritdoc />
+    public uint QueuedBytes => ReadMemInfo(SkMemInfoRmemAlloc);
+
+    private uint ReadMemInfo(int index)
+    {
+        Span<byte> values = stackalloc byte[SkMemInfoCount * 4];
+        var length = _socket.GetRawSocketOption(SOL_SOCKET, SO_MEMINFO, values);
+        return length >= (index + 1) * 4 ? BinaryPrimitives.ReadUInt32LittleEndian(values[(index * 4)..]) : 0;
+    }
+
+    private static int ToErrno(SocketError error) => error switch
+    {
+        SocketError.AccessDenied => Errno.EACCES,
+        SocketError.NoBufferSpaceAvailable => Errno.ENOBUFS,
+        SocketError.WouldBlock => Errno.EAGAIN,
+        SocketError.InvalidArgument => Errno.EINVAL,
+        _ => (int)error,
+    };
+
+    /// <summary>Closes the socket. The kernel drops a cpumask still registered on it the next time a send to it fails.</summary>
+    public void Dispose() => _socket.Dispose();
+}
