@@ -374,22 +374,14 @@ public sealed class CpuMask : IEquatable<CpuMask>, IReadOnlyCollection<int>
             var item = items[i].Trim();
             if (item.Length == 0)
                 return Invalid($"item {i + 1} is empty");
+            // Kernel lists have no negative numbers, but "-1" is a likely typo worth naming.
             if (item[0] == '-')
-            {
-                // Kernel lists have no negative numbers, but "-1" is a likely typo worth naming.
-                return ParseNumber(item[1..].TrimStart(), out _) == NumberKind.NotANumber
-                    ? Invalid($"\"{item}\" is not a cpu number or range")
-                    : Invalid($"cpu {item} is negative");
-            }
+                return Invalid(Negative(item, item));
             var dash = item.IndexOf('-');
             var firstText = dash < 0 ? item : item[..dash].TrimEnd();
             var lastText = dash < 0 ? item : item[(dash + 1)..].TrimStart();
             if (lastText.StartsWith('-'))
-            {
-                return ParseNumber(lastText[1..].TrimStart(), out _) == NumberKind.NotANumber
-                    ? Invalid($"\"{item}\" is not a cpu number or range")
-                    : Invalid($"cpu {lastText} is negative");
-            }
+                return Invalid(Negative(item, lastText));
             var firstKind = ParseNumber(firstText, out var first);
             var lastKind = ParseNumber(lastText, out var last);
             if (firstKind == NumberKind.NotANumber || lastKind == NumberKind.NotANumber)
@@ -411,6 +403,18 @@ public sealed class CpuMask : IEquatable<CpuMask>, IReadOnlyCollection<int>
             SetRange(words, first, last);
         mask = new CpuMask(words);
         return null;
+    }
+
+    // The message for an item that has a minus sign where a number starts: names the negative
+    // number when one follows ("-5-3" → cpu -5), else calls the item malformed.
+    private static string Negative(string item, string signed)
+    {
+        var rest = signed[1..].TrimStart();
+        var dash = rest.IndexOf('-');
+        var number = dash < 0 ? rest : rest[..dash].TrimEnd();
+        return ParseNumber(number, out _) == NumberKind.NotANumber
+            ? $"\"{item}\" is not a cpu number or range"
+            : $"cpu -{number} is negative";
     }
 
     private static NumberKind ParseNumber(string text, out int value)

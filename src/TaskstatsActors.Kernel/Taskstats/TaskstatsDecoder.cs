@@ -51,7 +51,7 @@ public static class TaskstatsDecoder
         }
 
         stats = new TaskStats { PayloadLength = payload.Length };
-        foreach (var slot in layout.Slots)
+        foreach (var slot in layout.SlotSpan)
             Read(slot.Field, payload.Slice(slot.Offset, slot.Size), stats);
         error = null;
         return true;

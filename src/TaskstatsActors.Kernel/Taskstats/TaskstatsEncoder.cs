@@ -34,7 +34,7 @@ public static class TaskstatsEncoder
 
         var target = destination[..layout.Size];
         target.Clear();
-        foreach (var slot in layout.Slots)
+        foreach (var slot in layout.SlotSpan)
             Write(slot.Field, stats, target.Slice(slot.Offset, slot.Size));
         BinaryPrimitives.WriteUInt16LittleEndian(target, (ushort)version);
         return layout.Size;

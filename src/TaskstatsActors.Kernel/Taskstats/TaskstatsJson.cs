@@ -21,7 +21,7 @@ public static class TaskstatsJson
     {
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(s);
-        foreach (var field in TaskstatsLayout.Fields)
+        foreach (var field in TaskstatsLayout.FieldSpan)
         {
             switch (field.Kind)
             {

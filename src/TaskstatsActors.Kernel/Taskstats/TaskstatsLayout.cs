@@ -214,12 +214,13 @@ public sealed class TaskstatsLayout
     // Index 0 is unused so a version indexes its own layout.
     private static readonly TaskstatsLayout[] Layouts = BuildAll();
 
+    private readonly TaskstatsFieldSlot[] _slots;
     private readonly Dictionary<string, int> _offsets;
 
     private TaskstatsLayout(int version, TaskstatsFieldSlot[] slots, int size)
     {
         Version = version;
-        Slots = slots;
+        _slots = slots;
         Size = size;
         _offsets = slots.ToDictionary(slot => slot.Field.Name, slot => slot.Offset, StringComparer.Ordinal);
     }
@@ -234,7 +235,12 @@ public sealed class TaskstatsLayout
     public int Size { get; }
 
     /// <summary>This version's fields, in offset order.</summary>
-    public IReadOnlyList<TaskstatsFieldSlot> Slots { get; }
+    public IReadOnlyList<TaskstatsFieldSlot> Slots => _slots;
+
+    // Spans let the per-record loops run without an enumerator allocation.
+    internal ReadOnlySpan<TaskstatsFieldSlot> SlotSpan => _slots;
+
+    internal static ReadOnlySpan<TaskstatsField> FieldSpan => AllFields;
 
     /// <summary>The layout of a struct version from <see cref="FirstVersion"/> to <see cref="LatestVersion"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The version is not one this library knows.</exception>

@@ -1,0 +1,145 @@
+using System.Threading.Channels;
+using TaskstatsActors.Kernel.Netlink;
+
+namespace TaskstatsActors.TestSupport.FakeKernel;
+
+/// <summary>
+/// A socket to a <see cref="FakeKernel"/>. Its receive queue has a byte budget like a real one:
+/// a message that does not fit is dropped, counted, and reported once as ENOBUFS on the next receive.
+/// Tests can also push raw (malformed) datagrams and make a receive fail.
+/// </summary>
+public sealed class FakeNetlinkSocket : INetlinkSocket
+{
+    // Roughly what a queued netlink skb costs beyond its data, so small buffers fill as real ones do.
+    private const int Overhead = 768;
+
+    private readonly FakeKernel _kernel;
+    private readonly Channel<object> _queue = Channel.CreateUnbounded<object>();
+    private readonly object _gate = new();
+    private long _queuedBytes;
+    private bool _overflowPending;
+    private uint _drops;
+    private int _receiveBuffer = 212_992;
+    private bool _disposed;
+
+    internal FakeNetlinkSocket(FakeKernel kernel, uint portId)
+    {
+        _kernel = kernel;
+        PortId = portId;
+    }
+
+    /// <inheritdoc />
+    public uint PortId { get; }
+
+    /// <summary>True once disposed.</summary>
+    public bool IsClosed => _disposed;
+
+    /// <inheritdoc />
+    public void Send(ReadOnlySpan<byte> datagram)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _kernel.Handle(this, datagram);
+    }
+
+    /// <summary>Puts an arbitrary datagram in the receive queue (e.g. a malformed one).</summary>
+    public void Inject(byte[] datagram) => _queue.Writer.TryWrite(new Queued(datagram, Charged: false));
+
+    /// <summary>Makes the next receive throw <paramref name="fault"/>.</summary>
+    public void FailNextReceive(Exception fault) => _queue.Writer.TryWrite(fault);
+
+    internal void Reply(byte[] datagram) => _queue.Writer.TryWrite(new Queued(datagram, Charged: false));
+
+    internal void Deliver(byte[] datagram)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            if (_queuedBytes + datagram.Length + Overhead > _receiveBuffer)
+            {
+                _drops++;
+                _overflowPending = true;
+                return;
+            }
+            _queuedBytes += datagram.Length + Overhead;
+        }
+        _queue.Writer.TryWrite(new Queued(datagram, Charged: true));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var received = TryReceive(buffer.Span);
+            if (received >= 0)
+                return received;
+            if (!await _queue.Reader.WaitToReadAsync(cancellationToken))
+                throw new ObjectDisposedException(nameof(FakeNetlinkSocket));
+        }
+    }
+
+    /// <inheritdoc />
+    public int TryReceive(Span<byte> buffer)
+    {
+        lock (_gate)
+        {
+            if (_overflowPending)
+            {
+                _overflowPending = false;
+                throw new NetlinkOverflowException();
+            }
+        }
+        if (!_queue.Reader.TryRead(out var item))
+            return -1;
+        if (item is Exception fault)
+            throw fault;
+        var (datagram, charged) = (Queued)item;
+        if (charged)
+        {
+            lock (_gate)
+                _queuedBytes -= datagram.Length + Overhead;
+        }
+        datagram.CopyTo(buffer);
+        return datagram.Length;
+    }
+
+    /// <inheritdoc />
+    public int SetReceiveBuffer(int bytes)
+    {
+        lock (_gate)
+            _receiveBuffer = bytes * 2;
+        _kernel.Log.Enqueue($"rcvbuf {PortId} {bytes * 2}");
+        return bytes * 2;
+    }
+
+    /// <inheritdoc />
+    public int ReceiveBufferSize => _receiveBuffer;
+
+    /// <inheritdoc />
+    public uint DropCount
+    {
+        get { lock (_gate) return _drops; }
+    }
+
+    /// <inheritdoc />
+    public uint QueuedBytes
+    {
+        get { lock (_gate) return (uint)_queuedBytes; }
+    }
+
+    private sealed record Queued(byte[] Datagram, bool Charged);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+        }
+        _queue.Writer.TryComplete();
+        _kernel.Closed(this);
+    }
+}
