@@ -14,9 +14,10 @@ namespace TaskstatsActors.Kernel.Cpus;
 public sealed class CpuMask : IEquatable<CpuMask>, IReadOnlyCollection<int>
 {
     /// <summary>
-    /// The largest CPU number any Linux kernel can have: no mainline configuration allows
-    /// <c>NR_CPUS</c> above 8192 (x86-64 and arm64 cap <c>NR_CPUS_RANGE_END</c> there). Bounding
-    /// it here also keeps a typo such as <c>0-99999999</c> from allocating a huge set.
+    /// The largest CPU number a Linux kernel can have: x86-64 caps <c>NR_CPUS</c> at 8192
+    /// (<c>NR_CPUS_RANGE_END</c> in arch/x86/Kconfig), and no mainline architecture allows more.
+    /// Bounding it here also keeps a typo such as <c>0-99999999</c> from allocating a huge set;
+    /// the running kernel's own, usually smaller, bound is checked by <see cref="ToKernelString()"/>.
     /// </summary>
     public const int MaxCpu = 8191;
 

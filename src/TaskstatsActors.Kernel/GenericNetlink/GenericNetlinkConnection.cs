@@ -56,15 +56,18 @@ public sealed class GenericNetlinkConnection : IDisposable
     /// returns the payload (generic netlink header onwards) of each reply message; otherwise asks for
     /// an acknowledgement and returns an empty list once it arrives. An <c>NLMSG_ERROR</c> with a
     /// non-zero errno becomes a <see cref="NetlinkErrorException"/> naming <paramref name="operation"/>.
+    /// <paramref name="afterSend"/> runs as soon as the request is sent: the kernel handles generic
+    /// netlink requests inside the sender's <c>send()</c>, so this is the moment the request took effect.
     /// </summary>
     public async Task<IReadOnlyList<byte[]>> RequestAsync(
         NetlinkMessageWriter request, string operation, bool expectReply,
-        INetlinkEventHandler? events, CancellationToken cancellationToken = default)
+        INetlinkEventHandler? events, CancellationToken cancellationToken = default, Action? afterSend = null)
     {
         var sequence = unchecked(++_sequence);
         // Replies are small and rare: copying them keeps this loop simple.
         var replies = new List<byte[]>();
         Socket.Send(request.ToArray(sequence, Socket.PortId));
+        afterSend?.Invoke();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
         while (true)

@@ -71,20 +71,21 @@ public sealed class TaskstatsConnection : IDisposable
 
     /// <summary>
     /// Registers this socket for the exit records of tasks exiting on <paramref name="cpus"/>. Messages that
-    /// arrive while waiting for the acknowledgement go to <paramref name="events"/>.
+    /// arrive while waiting for the acknowledgement go to <paramref name="events"/>. <paramref name="registered"/>
+    /// runs the moment the kernel has added the listener (right after the request is sent).
     /// </summary>
-    public Task RegisterAsync(CpuMask cpus, INetlinkEventHandler? events = null, CancellationToken cancellationToken = default) =>
-        CpuMaskCommandAsync(TaskstatsProtocol.CmdAttrRegisterCpumask, "registering", cpus, events, cancellationToken);
+    public Task RegisterAsync(CpuMask cpus, INetlinkEventHandler? events = null, CancellationToken cancellationToken = default, Action? registered = null) =>
+        CpuMaskCommandAsync(TaskstatsProtocol.CmdAttrRegisterCpumask, "registering", cpus, events, cancellationToken, registered);
 
     /// <summary>Stops the exit records of <paramref name="cpus"/> to this socket.</summary>
     public Task DeregisterAsync(CpuMask cpus, INetlinkEventHandler? events = null, CancellationToken cancellationToken = default) =>
-        CpuMaskCommandAsync(TaskstatsProtocol.CmdAttrDeregisterCpumask, "deregistering", cpus, events, cancellationToken);
+        CpuMaskCommandAsync(TaskstatsProtocol.CmdAttrDeregisterCpumask, "deregistering", cpus, events, cancellationToken, null);
 
-    private Task CpuMaskCommandAsync(ushort attribute, string verb, CpuMask cpus, INetlinkEventHandler? events, CancellationToken cancellationToken)
+    private Task CpuMaskCommandAsync(ushort attribute, string verb, CpuMask cpus, INetlinkEventHandler? events, CancellationToken cancellationToken, Action? afterSend)
     {
         var request = GenericNetlinkConnection.NewRequest(Family, TaskstatsProtocol.CmdGet, ack: true)
             .String(attribute, cpus.ToKernelString());
-        return _genl.RequestAsync(request, $"{verb} cpumask {cpus}", expectReply: false, events, cancellationToken);
+        return _genl.RequestAsync(request, $"{verb} cpumask {cpus}", expectReply: false, events, cancellationToken, afterSend);
     }
 
     /// <summary>

@@ -35,6 +35,15 @@ public sealed class TaskstatsField
         AlignedSince = alignedSince;
         V15After = v15After;
         JsonName = JsonEncodedText.Encode(name);
+        Size = kind switch
+        {
+            TaskstatsFieldKind.U8 => 1,
+            TaskstatsFieldKind.U16 => 2,
+            TaskstatsFieldKind.U32 => 4,
+            TaskstatsFieldKind.U64 => 8,
+            TaskstatsFieldKind.Comm => TaskstatsLayout.CommLength,
+            _ => 16,
+        };
     }
 
     /// <summary>The field's name in include/uapi/linux/taskstats.h, e.g. <c>cpu_delay_total</c>.</summary>
@@ -47,15 +56,7 @@ public sealed class TaskstatsField
     public int Since { get; }
 
     /// <summary>Bytes the field takes.</summary>
-    public int Size => Kind switch
-    {
-        TaskstatsFieldKind.U8 => 1,
-        TaskstatsFieldKind.U16 => 2,
-        TaskstatsFieldKind.U32 => 4,
-        TaskstatsFieldKind.U64 => 8,
-        TaskstatsFieldKind.Comm => TaskstatsLayout.CommLength,
-        _ => 16,
-    };
+    public int Size { get; }
 
     /// <summary>
     /// The version from which the header marks the field <c>__attribute__((aligned(8)))</c>; before it
