@@ -11,6 +11,7 @@ public static class CliErrors
     public static (string Message, int ExitCode) Describe(Exception error) => error switch
     {
         CliException e => (e.Message, e.ExitCode),
+        Collector.Settings.ConfigException e => ($"bad config: {e.Message}", ExitCode.BadConfig),
         CpuMaskException e => (e.Message, ExitCode.BadCpuMask),
         TaskstatsUnavailableException e => (e.Message, ExitCode.NoTaskstats),
         CgroupStatsUnsupportedException e => (e.Message, ExitCode.CgroupUnsupported),

@@ -16,6 +16,7 @@ public static class TaskstatsCli
             RunCommand.Create(environment),
             ListenCommand.Create(environment),
             CheckCommand.Create(environment),
+            CollectCommand.Create(environment),
         };
 
     /// <summary>Runs the command line and returns the process exit status.</summary>

@@ -1,0 +1,41 @@
+using Akka.Configuration;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using TaskstatsActors.Collector.Settings;
+using TaskstatsActors.Collector.Supervision;
+using TaskstatsActors.Kernel.Netlink;
+
+namespace TaskstatsActors.Collector.Hosting;
+
+/// <summary>Registers the collector with a .NET generic host through Akka.Hosting.</summary>
+public static class CollectorHostingExtensions
+{
+    /// <summary>
+    /// Adds the actor system with the collector's supervisor (in the <see cref="ActorRegistry"/> as
+    /// <see cref="CollectorSupervisor"/>), Akka logging through Microsoft.Extensions.Logging, and the
+    /// hosted service that shuts the collector down gracefully when the host stops. The final figures
+    /// land in the <see cref="CollectorResult"/> singleton.
+    /// </summary>
+    public static IServiceCollection AddTaskstatsCollector(this IServiceCollection services, Config config, CollectorSettings settings,
+        Func<INetlinkSocket>? openSocket = null)
+    {
+        services.AddSingleton<CollectorResult>();
+        services.AddAkka("taskstats", builder =>
+        {
+            builder.AddHocon(config, HoconAddMode.Prepend)
+                .ConfigureLoggers(loggers =>
+                {
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithActors((system, registry) =>
+                {
+                    var supervisor = system.ActorOf(CollectorSupervisor.Props(settings, openSocket), "collector");
+                    registry.Register<CollectorSupervisor>(supervisor);
+                });
+        });
+        // Registered after AddAkka, so the host stops it before it terminates the actor system.
+        services.AddHostedService<CollectorService>();
+        return services;
+    }
+}

@@ -1,0 +1,93 @@
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Event;
+using TaskstatsActors.Collector.Events;
+using TaskstatsActors.Kernel.Netlink;
+
+namespace TaskstatsActors.Collector.Listening;
+
+/// <summary>
+/// One shard's listener. It owns its socket: opened and registered in <see cref="PreStart"/> by its
+/// receive loop (a <see cref="ShardReceiver"/> running outside <c>Receive</c>), closed in
+/// <see cref="PostStop"/>. Overflows go to the watchdog, which answers with
+/// <see cref="ListenerProtocol.Replace"/>; a fault makes the actor throw, so its supervisor restarts
+/// it with a fresh socket and the sequence gap across the restart is counted as loss.
+/// </summary>
+public sealed class ListenerActor : ReceiveActor
+{
+    private readonly ShardInfo _shard;
+    private readonly ListenerOptions _options;
+    private readonly Func<INetlinkSocket> _open;
+    private readonly ChannelWriter<CollectorEvent> _output;
+    private readonly ShardFigures _figures;
+    private readonly SequenceTracker _tracker;
+    private readonly IActorRef _watchdog;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ShardReceiver? _receiver;
+    private IActorRef? _stopRequester;
+    private bool _afterFault;
+
+    public ListenerActor(ShardInfo shard, ListenerOptions options, Func<INetlinkSocket> open, ChannelWriter<CollectorEvent> output,
+        ShardFigures figures, SequenceTracker tracker, IActorRef watchdog)
+    {
+        _shard = shard;
+        _options = options;
+        _open = open;
+        _output = output;
+        _figures = figures;
+        _tracker = tracker;
+        _watchdog = watchdog;
+
+        Receive<ListenerProtocol.Replace>(replace => _receiver!.RequestReplace(replace.ReceiveBuffer));
+        Receive<ListenerProtocol.Stop>(_ =>
+        {
+            _stopRequester = Sender;
+            _receiver!.RequestStop();
+        });
+        // A loop of an instance before a restart may still report; only the current loop counts.
+        Receive<ListenerProtocol.LoopFinished>(finished => finished.Loop == _receiver, _ =>
+        {
+            _stopRequester?.Tell(new ListenerProtocol.Stopped(_shard));
+            Context.Stop(Self);
+        });
+        Receive<ListenerProtocol.LoopFailed>(failed => failed.Loop == _receiver, failed => throw new ListenerFaultException(_shard, failed.Cause));
+        Receive<ListenerProtocol.LoopFailed>(_ => { });
+        Receive<ListenerProtocol.LoopFinished>(_ => { });
+    }
+
+    /// <summary>Props for a listener.</summary>
+    public static Props Props(ShardInfo shard, ListenerOptions options, Func<INetlinkSocket> open, ChannelWriter<CollectorEvent> output,
+        ShardFigures figures, SequenceTracker tracker, IActorRef watchdog) =>
+        Akka.Actor.Props.Create(() => new ListenerActor(shard, options, open, output, figures, tracker, watchdog));
+
+    protected override void PreStart()
+    {
+        var self = Self;
+        var loop = _receiver = new ShardReceiver(_shard, _options, _open, _output, _figures, _tracker, new Observer(self, _shard, _watchdog), _afterFault);
+        Task.Run(loop.RunAsync).ContinueWith(run => self.Tell(run.IsCompletedSuccessfully
+                ? new ListenerProtocol.LoopFinished(loop)
+                : new ListenerProtocol.LoopFailed(loop, run.Exception?.GetBaseException() ?? new OperationCanceledException("the receive loop was cancelled"))),
+            TaskScheduler.Default);
+        _log.Info("{0}: listening, receive buffer {1} bytes requested", _shard, _options.ReceiveBuffer);
+    }
+
+    protected override void PostRestart(Exception reason)
+    {
+        _afterFault = true;
+        _figures.AddRestart();
+        _log.Warning("{0}: restarting after a fault: {1}", _shard, reason.Message);
+        base.PostRestart(reason);
+    }
+
+    protected override void PostStop() => _receiver?.Dispose();
+
+    /// <summary>Carries the loop's reports to the watchdog, from the loop's thread.</summary>
+    private sealed class Observer(IActorRef listener, ShardInfo shard, IActorRef watchdog) : IReceiverObserver
+    {
+        public void Overflowed(long lost, int receiveBuffer) =>
+            watchdog.Tell(new ListenerProtocol.Overflowed(shard, listener, lost, receiveBuffer), listener);
+
+        public void Replaced(int receiveBuffer) =>
+            watchdog.Tell(new ListenerProtocol.Replaced(shard, receiveBuffer), listener);
+    }
+}

@@ -1,0 +1,6 @@
+namespace TaskstatsActors.Collector.Listening;
+
+/// <summary>How a listener sets up and drains its socket.</summary>
+/// <param name="ReceiveBuffer">Bytes to ask for the socket's receive buffer.</param>
+/// <param name="BatchSize">Most messages drained into one batch before it is handed to the stream.</param>
+public sealed record ListenerOptions(int ReceiveBuffer, int BatchSize);

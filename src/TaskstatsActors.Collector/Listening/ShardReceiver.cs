@@ -1,0 +1,364 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using TaskstatsActors.Collector.Events;
+using TaskstatsActors.Kernel.GenericNetlink;
+using TaskstatsActors.Kernel.Netlink;
+using TaskstatsActors.Kernel.Taskstats;
+
+namespace TaskstatsActors.Collector.Listening;
+
+/// <summary>
+/// The receive loop of one shard, kept apart from the actor so that the socket work reads top to
+/// bottom: register, then on every wake-up drain everything queued into one batch and hand it to
+/// the stream (waiting there when the stream backpressures), count every drop the kernel reports,
+/// replace the socket make-before-break when asked, and at the end deregister and drain.
+/// Only the loop touches the sockets.
+/// </summary>
+public sealed class ShardReceiver : IDisposable
+{
+    private const int DatagramBuffer = 64 * 1024;
+
+    private readonly ShardInfo _shard;
+    private readonly ListenerOptions _options;
+    private readonly Func<INetlinkSocket> _open;
+    private readonly ChannelWriter<CollectorEvent> _output;
+    private readonly ShardFigures _figures;
+    private readonly SequenceTracker _tracker;
+    private readonly IReceiverObserver _observer;
+    private readonly byte[] _buffer = new byte[DatagramBuffer];
+    private readonly ConcurrentQueue<Command> _commands = new();
+    private readonly CancellationTokenSource _abort = new();
+    private CancellationTokenSource _wake = new();
+    private ShardSocket? _current;
+    private bool _countGapsAsLoss;
+
+    /// <summary>Creates the loop; nothing is opened until <see cref="RunAsync"/>.</summary>
+    /// <param name="shard">The shard and its cpumask.</param>
+    /// <param name="options">Buffer size and batch size.</param>
+    /// <param name="open">Opens a netlink socket (the real one, or a fake kernel's).</param>
+    /// <param name="output">Where batches and loss events go; writing waits when the stream backpressures.</param>
+    /// <param name="figures">The shard's running figures.</param>
+    /// <param name="tracker">The shard's sequence tracker, kept across listener restarts.</param>
+    /// <param name="observer">Told of overflows and replacements.</param>
+    /// <param name="afterFault">
+    /// True when this loop replaces one that failed: the sequence gap between the two is then the
+    /// exact count of messages nobody received, and is reported as loss.
+    /// </param>
+    public ShardReceiver(ShardInfo shard, ListenerOptions options, Func<INetlinkSocket> open, ChannelWriter<CollectorEvent> output,
+        ShardFigures figures, SequenceTracker tracker, IReceiverObserver observer, bool afterFault)
+    {
+        _shard = shard;
+        _options = options;
+        _open = open;
+        _output = output;
+        _figures = figures;
+        _tracker = tracker;
+        _observer = observer;
+        _countGapsAsLoss = afterFault;
+    }
+
+    /// <summary>Asks the loop to replace its socket with one of <paramref name="receiveBuffer"/> bytes, make before break.</summary>
+    public void RequestReplace(int receiveBuffer) => Post(new Command.Replace(receiveBuffer));
+
+    /// <summary>Asks the loop to deregister, drain what is queued, and finish.</summary>
+    public void RequestStop() => Post(new Command.Stop());
+
+    private void Post(Command command)
+    {
+        _commands.Enqueue(command);
+        _wake.Cancel();
+    }
+
+    /// <summary>Opens and registers the socket, then receives until stopped. Faults escape to the caller (the actor).</summary>
+    public async Task RunAsync()
+    {
+        _current = await OpenAndRegisterAsync(_options.ReceiveBuffer, pending: null).ConfigureAwait(false);
+        var batch = new List<TaskstatsMessage>(_options.BatchSize);
+        while (true)
+        {
+            if (_commands.TryDequeue(out var command))
+            {
+                if (command is Command.Stop)
+                {
+                    await FinishAsync().ConfigureAwait(false);
+                    return;
+                }
+                await HandoverAsync(((Command.Replace)command).ReceiveBuffer).ConfigureAwait(false);
+                continue;
+            }
+            int length;
+            try
+            {
+                length = await _current.Socket.ReceiveAsync(_buffer, _wake.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!_abort.IsCancellationRequested)
+            {
+                _wake = new CancellationTokenSource();
+                continue;
+            }
+            catch (NetlinkOverflowException)
+            {
+                await OverflowAsync().ConfigureAwait(false);
+                continue;
+            }
+            Decode(_buffer.AsSpan(0, length), batch, null, null);
+            await DrainAsync(_current, batch, null, null).ConfigureAwait(false);
+            await PublishAsync(batch).ConfigureAwait(false);
+            batch = new List<TaskstatsMessage>(_options.BatchSize);
+        }
+    }
+
+    /// <summary>Receives without waiting until the queue is empty or the batch is full.</summary>
+    private async Task DrainAsync(ShardSocket socket, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip, bool toEmpty = false)
+    {
+        while (toEmpty || batch.Count < _options.BatchSize)
+        {
+            int length;
+            try
+            {
+                length = socket.Socket.TryReceive(_buffer);
+            }
+            catch (NetlinkOverflowException)
+            {
+                if (socket == _current)
+                    await OverflowAsync().ConfigureAwait(false);
+                continue;
+            }
+            if (length < 0)
+                break;
+            Decode(_buffer.AsSpan(0, length), batch, record, skip);
+        }
+        _figures.SetQueue(socket.Socket.QueuedBytes, socket.GrantedBuffer);
+        if (socket == _current)
+            await ReportDropsAsync(socket, overflow: false).ConfigureAwait(false);
+    }
+
+    private void Decode(ReadOnlySpan<byte> datagram, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip)
+    {
+        var familyId = _current!.Connection.Family.Id;
+        try
+        {
+            foreach (var message in NetlinkMessage.Split(datagram))
+            {
+                if (message.Header.Type != familyId)
+                    continue; // acknowledgements and errors of our own requests
+                TaskstatsMessage decoded;
+                try
+                {
+                    decoded = TaskstatsMessageDecoder.Decode(message);
+                }
+                catch (NetlinkDecodeException)
+                {
+                    _tracker.Observe(message.Header.Sequence);
+                    Malformed();
+                    continue;
+                }
+                var key = HandoverKey.Of(decoded);
+                if (skip is not null && skip.Remove(key))
+                {
+                    _figures.AddDuplicates(1);
+                    continue;
+                }
+                record?.Add(key);
+                var gap = _tracker.Observe(decoded.Sequence);
+                if (gap > 0 && _countGapsAsLoss)
+                    Lost(gap, LossSource.SequenceGap);
+                batch.Add(decoded);
+            }
+        }
+        catch (NetlinkDecodeException)
+        {
+            // The rest of the datagram is unreadable; the kernel sends one exit message per datagram.
+            Malformed();
+        }
+        _figures.SetSequenceGaps(_tracker.Gaps);
+    }
+
+    private void Malformed()
+    {
+        _figures.AddMalformed();
+        Lost(1, LossSource.Malformed);
+    }
+
+    private readonly List<RecordsLost> _pendingLoss = [];
+
+    private void Lost(long count, LossSource source)
+    {
+        _figures.AddLost(count);
+        _pendingLoss.Add(new RecordsLost(_shard, DateTimeOffset.UtcNow, count, source));
+    }
+
+    private async Task OverflowAsync()
+    {
+        _figures.AddOverflow();
+        var lost = await ReportDropsAsync(_current!, overflow: true).ConfigureAwait(false);
+        _observer.Overflowed(lost, _current!.GrantedBuffer);
+    }
+
+    private async Task<long> ReportDropsAsync(ShardSocket socket, bool overflow)
+    {
+        var fresh = socket.TakeNewDrops();
+        if (fresh > 0)
+            Lost(fresh, LossSource.SocketDropCounter);
+        if (_pendingLoss.Count > 0)
+            await FlushLossAsync().ConfigureAwait(false);
+        return fresh;
+    }
+
+    private async Task FlushLossAsync()
+    {
+        foreach (var loss in _pendingLoss)
+            await _output.WriteAsync(loss, _abort.Token).ConfigureAwait(false);
+        _pendingLoss.Clear();
+    }
+
+    private async Task PublishAsync(List<TaskstatsMessage> batch)
+    {
+        if (_pendingLoss.Count > 0)
+            await FlushLossAsync().ConfigureAwait(false);
+        if (batch.Count == 0)
+            return;
+        var records = 0;
+        foreach (var message in batch)
+            records += (message.Task is null ? 0 : 1) + (message.Process is null ? 0 : 1);
+        _figures.Delivered(batch.Count, records);
+        // Once messages flow again after a fault restart, later gaps are drops the counter reports.
+        _countGapsAsLoss = false;
+        await _output.WriteAsync(new ExitBatch(_shard, batch, DateTimeOffset.UtcNow), _abort.Token).ConfigureAwait(false);
+    }
+
+    private async Task<ShardSocket> OpenAndRegisterAsync(int receiveBuffer, PendingMessages? pending, Action? registered = null)
+    {
+        var socket = await ShardSocket.OpenAsync(_open, receiveBuffer, _abort.Token).ConfigureAwait(false);
+        try
+        {
+            await socket.Connection.RegisterAsync(_shard.Cpus, pending, _abort.Token, registered).ConfigureAwait(false);
+            _figures.SetQueue(0, socket.GrantedBuffer);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Make before break. The new socket registers first, so every exit goes to both sockets for a
+    /// moment; the old socket's loss account closes the instant the new one is registered (drops after
+    /// that are the new socket's to count); then the old socket is deregistered, drained into memory
+    /// at once (no waiting on the stream, so the new socket cannot fill meanwhile) and closed. The
+    /// new socket's first messages that the old one already delivered are dropped as duplicates.
+    /// </summary>
+    private async Task HandoverAsync(int receiveBuffer)
+    {
+        var old = _current!;
+        var fromNew = new PendingMessages();
+        uint before = old.Socket.DropCount, after = before;
+        var next = await OpenAndRegisterAsync(receiveBuffer, fromNew, () => after = old.Socket.DropCount).ConfigureAwait(false);
+        // Drops in the microseconds between those two reads may have reached the new socket too.
+        _figures.AddUncertain(after - before);
+        var oldLoss = unchecked(after - old.DropsAccounted);
+        if (oldLoss > 0)
+            Lost(oldLoss, LossSource.SocketDropCounter);
+        old.DropsAccounted = uint.MaxValue; // nothing more is counted on the old socket
+
+        var fromOld = new PendingMessages();
+        await old.Connection.DeregisterAsync(_shard.Cpus, fromOld, _abort.Token).ConfigureAwait(false);
+        var delivered = new HashSet<HandoverKey>();
+        var oldBatch = new List<TaskstatsMessage>();
+        foreach (var datagram in fromOld.Datagrams)
+            Decode(datagram, oldBatch, delivered, null);
+        await DrainOldAsync(old, oldBatch, delivered).ConfigureAwait(false);
+        old.Dispose();
+
+        _current = next;
+        var newBatch = new List<TaskstatsMessage>();
+        foreach (var datagram in fromNew.Datagrams)
+            Decode(datagram, newBatch, null, delivered);
+        // Every duplicate was queued on the new socket before the old one was deregistered, so
+        // draining what is queued now is enough; after that the keys are of no more use.
+        await DrainAsync(next, newBatch, null, delivered, toEmpty: true).ConfigureAwait(false);
+        _figures.AddRestart();
+        await PublishAsync(oldBatch).ConfigureAwait(false);
+        await PublishAsync(newBatch).ConfigureAwait(false);
+        await _output.WriteAsync(new ListenerRestarted(_shard, DateTimeOffset.UtcNow, next.GrantedBuffer, "overflow"), _abort.Token).ConfigureAwait(false);
+        _observer.Replaced(next.GrantedBuffer);
+    }
+
+    private async Task DrainOldAsync(ShardSocket old, List<TaskstatsMessage> batch, HashSet<HandoverKey> delivered)
+    {
+        while (true)
+        {
+            int length;
+            try
+            {
+                length = old.Socket.TryReceive(_buffer);
+            }
+            catch (NetlinkOverflowException)
+            {
+                continue; // its drops since the new socket registered are the new socket's to count
+            }
+            if (length < 0)
+                return;
+            Decode(_buffer.AsSpan(0, length), batch, delivered, null);
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <summary>Deregisters, drains everything still queued into the stream, counts the last drops, closes.</summary>
+    private async Task FinishAsync()
+    {
+        var socket = _current!;
+        var late = new PendingMessages();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await socket.Connection.DeregisterAsync(_shard.Cpus, late, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NetlinkErrorException or TimeoutException)
+        {
+            // Closing the socket below ends the registration anyway.
+        }
+        var batch = new List<TaskstatsMessage>();
+        foreach (var datagram in late.Datagrams)
+            Decode(datagram, batch, null, null);
+        await DrainAsync(socket, batch, null, null, toEmpty: true).ConfigureAwait(false);
+        await PublishAsync(batch).ConfigureAwait(false);
+        socket.Dispose();
+        _current = null;
+    }
+
+    /// <summary>Closes the socket without draining (the actor is stopping or restarting after a fault).</summary>
+    public void Dispose()
+    {
+        _abort.Cancel();
+        _wake.Cancel();
+        _current?.Dispose();
+        _current = null;
+    }
+
+    /// <summary>Copies the datagrams that arrive while a register or deregister request waits for its answer.</summary>
+    private sealed class PendingMessages : INetlinkEventHandler
+    {
+        public List<byte[]> Datagrams { get; } = [];
+
+        public void OnMessage(in NetlinkMessage message)
+        {
+            // Re-frame the message alone so that it decodes like a received datagram.
+            var copy = new byte[NetlinkHeader.Size + message.Payload.Length];
+            message.Header.Write(copy);
+            message.Payload.CopyTo(copy.AsSpan(NetlinkHeader.Size));
+            Datagrams.Add(copy);
+        }
+
+        public void OnOverflow() { }
+    }
+
+    private abstract record Command
+    {
+        public sealed record Replace(int ReceiveBuffer) : Command;
+        public sealed record Stop : Command;
+    }
+}

@@ -1,0 +1,55 @@
+using TaskstatsActors.Kernel.Netlink;
+using TaskstatsActors.Kernel.Taskstats;
+
+namespace TaskstatsActors.Collector.Listening;
+
+/// <summary>One socket of a shard: its connection, the buffer it was granted, and how much of its drop counter is accounted for.</summary>
+internal sealed class ShardSocket : IDisposable
+{
+    public TaskstatsConnection Connection { get; }
+
+    /// <summary>The buffer size asked for (the kernel grants twice this).</summary>
+    public int RequestedBuffer { get; }
+
+    /// <summary>The buffer size granted.</summary>
+    public int GrantedBuffer { get; }
+
+    /// <summary>The drop counter value already reported as loss (or deliberately not counted).</summary>
+    public uint DropsAccounted { get; set; }
+
+    public INetlinkSocket Socket => Connection.Socket;
+
+    private ShardSocket(TaskstatsConnection connection, int requested, int granted)
+    {
+        Connection = connection;
+        RequestedBuffer = requested;
+        GrantedBuffer = granted;
+    }
+
+    /// <summary>Opens a socket, resolves the family and sets the receive buffer; does not register.</summary>
+    public static async Task<ShardSocket> OpenAsync(Func<INetlinkSocket> open, int receiveBuffer, CancellationToken cancellationToken)
+    {
+        var connection = await TaskstatsConnection.OpenAsync(open(), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var granted = connection.Socket.SetReceiveBuffer(receiveBuffer);
+            return new ShardSocket(connection, receiveBuffer, granted) { DropsAccounted = connection.Socket.DropCount };
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Drops counted by the kernel and not yet reported; marks them reported.</summary>
+    public long TakeNewDrops()
+    {
+        var drops = Socket.DropCount;
+        var fresh = unchecked(drops - DropsAccounted);
+        DropsAccounted = drops;
+        return fresh;
+    }
+
+    public void Dispose() => Connection.Dispose();
+}

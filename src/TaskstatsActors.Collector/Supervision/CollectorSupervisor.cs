@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using Akka.Streams;
+using TaskstatsActors.Collector.Aggregation;
+using TaskstatsActors.Collector.Events;
+using TaskstatsActors.Collector.Listening;
+using TaskstatsActors.Collector.Settings;
+using TaskstatsActors.Collector.Sinks;
+using TaskstatsActors.Collector.Status;
+using TaskstatsActors.Collector.Streaming;
+using TaskstatsActors.Collector.Watchdog;
+using TaskstatsActors.Kernel.Netlink;
+
+namespace TaskstatsActors.Collector.Supervision;
+
+/// <summary>
+/// The root of the collector: starts the sinks, the aggregator and the stream, then the watchdog and
+/// one <see cref="ListenerActor"/> per shard. Restarts a faulting listener or sink (a bounded number
+/// of times). On <see cref="CollectorProtocol.Shutdown"/> it stops the listeners (each deregisters
+/// and drains into the stream), then lets the stream run dry so every sink flushes and stops, and
+/// answers with the final figures.
+/// </summary>
+public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
+{
+    private readonly CollectorSettings _settings;
+    private readonly Func<INetlinkSocket> _open;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<(ShardInfo Shard, ShardFigures Figures)> _shardFigures = [];
+    private readonly List<SinkFigures> _sinkFigures = [];
+    private readonly HashSet<IActorRef> _listeners = [];
+    private readonly HashSet<IActorRef> _consumers = [];
+    private Channel<CollectorEvent> _events = null!;
+    private CollectorSummary? _lastStatus;
+    private IActorRef? _shutdownRequester;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public CollectorSupervisor(CollectorSettings settings, Func<INetlinkSocket> open)
+    {
+        _settings = settings;
+        _open = open;
+        Running();
+    }
+
+    /// <summary>Props for the supervisor; <paramref name="open"/> opens netlink sockets (a fake kernel's in tests).</summary>
+    public static Props Props(CollectorSettings settings, Func<INetlinkSocket>? open = null) =>
+        Akka.Actor.Props.Create(() => new CollectorSupervisor(settings, open ?? NetlinkSocket.Open));
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(maxNrOfRetries: 10, withinTimeRange: TimeSpan.FromMinutes(1), localOnlyDecider: _ => Directive.Restart);
+
+    protected override void PreStart()
+    {
+        _events = Channel.CreateBounded<CollectorEvent>(new BoundedChannelOptions(_settings.StreamBuffer)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        var summaries = Channel.CreateBounded<CollectorEvent>(new BoundedChannelOptions(16) { SingleReader = true });
+
+        var aggregator = Context.ActorOf(AggregatorActor.Props(
+            new SinkContext("aggregator", ConfigurationFactory.Empty, _settings.Shards),
+            _settings.AggregateWindow, _settings.AggregateTop, summaries.Writer), "aggregator");
+        Context.Watch(aggregator);
+        _consumers.Add(aggregator);
+        var branches = new List<SinkBranch>();
+        foreach (var sink in _settings.Sinks)
+        {
+            var context = new SinkContext(sink.Name, sink.Config, _settings.Shards);
+            var actor = Context.ActorOf(Akka.Actor.Props.Create(sink.Type, context), $"sink-{sink.Name}");
+            Context.Watch(actor);
+            _consumers.Add(actor);
+            var figures = new SinkFigures(sink.Name);
+            _sinkFigures.Add(figures);
+            branches.Add(new SinkBranch(actor, sink.Buffer, sink.Overflow, figures));
+        }
+        CollectorGraph.Build(_events.Reader, summaries.Reader, aggregator, branches).Run(Context.Materializer());
+
+        var watchdog = Context.ActorOf(WatchdogActor.Props(_settings.Watchdog, _settings.ReceiveBuffer, _settings.MaxReceiveBuffer), "watchdog");
+        var options = new ListenerOptions(_settings.ReceiveBuffer, _settings.BatchSize);
+        foreach (var shard in _settings.Shards)
+        {
+            var figures = new ShardFigures();
+            _shardFigures.Add((shard, figures));
+            var listener = Context.ActorOf(ListenerActor.Props(shard, options, _open, _events.Writer, figures,
+                new SequenceTracker(shard.Cpus.Count), watchdog), $"listener-{shard.Index}");
+            Context.Watch(listener);
+            _listeners.Add(listener);
+        }
+        if (_settings.StatusInterval > TimeSpan.Zero)
+            Timers.StartPeriodicTimer("status", CollectorProtocol.StatusTick.Instance, _settings.StatusInterval);
+    }
+
+    private CollectorSummary Summary() => CollectorSummary.Take(_shardFigures, _sinkFigures, _clock.Elapsed);
+
+    private void Running()
+    {
+        Receive<CollectorProtocol.GetSummary>(_ => Sender.Tell(Summary()));
+        Receive<CollectorProtocol.StatusTick>(_ =>
+        {
+            var now = Summary();
+            _log.Info(StatusLine.Format(_lastStatus ?? now with { Elapsed = TimeSpan.Zero, Shards = [] }, now));
+            _lastStatus = now;
+        });
+        Receive<CollectorProtocol.Shutdown>(_ =>
+        {
+            _shutdownRequester = Sender;
+            Timers.Cancel("status");
+            _log.Info("shutting down: deregistering {0} listeners and draining the stream", _listeners.Count);
+            foreach (var listener in _listeners)
+                listener.Tell(ListenerProtocol.Stop.Instance);
+            Become(ShuttingDown);
+            if (_listeners.Count == 0)
+                _events.Writer.TryComplete();
+        });
+        Receive<Terminated>(terminated =>
+        {
+            // A child that gave up after its restarts: say what no longer works, keep the rest going.
+            if (_listeners.Remove(terminated.ActorRef))
+                _log.Error("{0} stopped after repeated faults: its CPUs are no longer heard", terminated.ActorRef.Path.Name);
+            else if (_consumers.Remove(terminated.ActorRef))
+                _log.Error("{0} stopped after repeated faults: it receives nothing more", terminated.ActorRef.Path.Name);
+        });
+    }
+
+    private void ShuttingDown()
+    {
+        Receive<CollectorProtocol.GetSummary>(_ => Sender.Tell(Summary()));
+        Receive<ListenerProtocol.Stopped>(_ => { });
+        Receive<CollectorProtocol.StatusTick>(_ => { });
+        Receive<Terminated>(terminated =>
+        {
+            if (_listeners.Remove(terminated.ActorRef) && _listeners.Count == 0)
+                _events.Writer.TryComplete(); // the stream now drains to the sinks, which flush and stop
+            _consumers.Remove(terminated.ActorRef);
+            if (_listeners.Count == 0 && _consumers.Count == 0)
+            {
+                var summary = Summary();
+                _log.Info("collector stopped: {0} records, {1} lost", summary.Records, summary.Lost);
+                _shutdownRequester?.Tell(new CollectorProtocol.ShutdownComplete(summary));
+            }
+        });
+    }
+}
