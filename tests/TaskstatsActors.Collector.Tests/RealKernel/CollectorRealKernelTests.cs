@@ -1,0 +1,150 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Configuration;
+using TaskstatsActors.Collector.Events;
+using TaskstatsActors.Collector.Settings;
+using TaskstatsActors.Collector.Status;
+using TaskstatsActors.Collector.Supervision;
+using TaskstatsActors.TestSupport;
+using Xunit.Abstractions;
+
+namespace TaskstatsActors.Collector.Tests.RealKernel;
+
+[CollectionDefinition("RealKernel", DisableParallelization = true)]
+public sealed class RealKernelCollection;
+
+/// <summary>The whole collector against the real kernel: real sockets, real exits, real files.</summary>
+[Collection("RealKernel")]
+public sealed class CollectorRealKernelTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("taskstats-collector-").FullName;
+
+    private static string DefaultConfigPath
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "config", "taskstats.conf");
+                if (File.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "TaskstatsActors.sln")))
+                    return candidate;
+            }
+            throw new FileNotFoundException("config/taskstats.conf not found above the test directory");
+        }
+    }
+
+    /// <summary>The default file with lines appended, as a user would override it.</summary>
+    private (Config Config, CollectorSettings Settings) LoadDefaultWith(string appended)
+    {
+        var path = Path.Combine(_directory, "taskstats.conf");
+        File.WriteAllText(path, File.ReadAllText(DefaultConfigPath) + "\n" + appended + "\n");
+        var config = SettingsLoader.ParseFile(path);
+        return (config, SettingsLoader.Load(config));
+    }
+
+    private static async Task<IActorRef> StartAsync(ActorSystem system, CollectorSettings settings)
+    {
+        var collector = system.ActorOf(CollectorSupervisor.Props(settings), "collector");
+        // Every shard's socket is registered once its granted buffer is known.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            var summary = await collector.Ask<CollectorSummary>(CollectorProtocol.GetSummary.Instance, TimeSpan.FromSeconds(5));
+            if (summary.Shards.All(s => s.ReceiveBuffer > 0))
+                return collector;
+            Assert.True(DateTime.UtcNow < deadline, "the listeners did not register within 20 s");
+            await Task.Delay(20);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Default_config_should_deliver_every_one_of_5000_exits_to_the_jsonl_file_and_report_no_loss()
+    {
+        RealKernel.SkipUnlessAvailable();
+        var jsonl = Path.Combine(_directory, "out", "test.jsonl");
+        var (config, settings) = LoadDefaultWith($"taskstats.sinks.jsonl.path = \"{jsonl}\"\ntaskstats.status-interval = 0s");
+        var comm = LoadGenerator.UniqueComm("ta5k");
+        using var system = ActorSystem.Create("collector-5000", config);
+        var collector = await StartAsync(system, settings);
+
+        var load = await LoadGenerator.RunAsync(new LoadOptions { Mode = LoadMode.Fork, Count = 5000, Workers = 2, Comm = comm });
+        var done = await collector.Ask<CollectorProtocol.ShutdownComplete>(CollectorProtocol.Shutdown.Instance, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(5000, load.Exits);
+        var ours = File.ReadLines(jsonl).Count(line => line.Contains($"\"ac_comm\":\"{comm}\"", StringComparison.Ordinal));
+        output.WriteLine(done.Summary.Format());
+        Assert.Equal(5000, ours);
+        Assert.Equal(0, done.Summary.Lost);
+        Assert.All(File.ReadLines(jsonl).Where(l => l.Contains("\"pid\"")), line =>
+        {
+            using var json = JsonDocument.Parse(line);
+            Assert.True(json.RootElement.TryGetProperty("shard", out _));
+            Assert.True(json.RootElement.TryGetProperty("seq", out _));
+        });
+    }
+
+    [SkippableFact]
+    public async Task Forced_overflow_should_restart_listeners_keep_delivering_and_count_loss_exactly_per_shard()
+    {
+        RealKernel.SkipUnlessAvailable();
+        var runId = Guid.NewGuid().ToString("N");
+        var (config, settings) = LoadDefaultWith($$"""
+            taskstats {
+              receive-buffer = 16 KiB
+              max-receive-buffer = 64 KiB
+              status-interval = 0s
+              stream-buffer = 2
+              batch-size = 16
+              watchdog { min-backoff = 50ms, max-backoff = 200ms }
+              sinks = null
+              sinks.slow {
+                class = "{{typeof(RecordingSink).FullName}}, {{typeof(RecordingSink).Assembly.GetName().Name}}"
+                run-id = "{{runId}}"
+                delay-ms = 5
+                buffer = 1
+                overflow = backpressure
+              }
+            }
+            """);
+        var comm = LoadGenerator.UniqueComm("tafl");
+        using var system = ActorSystem.Create("collector-overflow", config);
+        var collector = await StartAsync(system, settings);
+
+        var load = await LoadGenerator.RunAsync(new LoadOptions { Mode = LoadMode.Vfork, Count = 20000, Workers = 2, Comm = comm });
+        // A slow trickle afterwards, on every CPU, so that the last messages arrive and any loss lies
+        // between two delivered sequence numbers, where the test can see it.
+        foreach (var shard in settings.Shards)
+            await LoadGenerator.RunAsync(new LoadOptions { Mode = LoadMode.Fork, Count = 20, Rate = 200, Cpu = shard.Cpus.First(), Comm = comm + "t" });
+        var done = await collector.Ask<CollectorProtocol.ShutdownComplete>(CollectorProtocol.Shutdown.Instance, TimeSpan.FromSeconds(120));
+        output.WriteLine(done.Summary.Format());
+
+        var events = RecordingSink.Runs[runId].ToList();
+        var restartAt = events.FindIndex(e => e is ListenerRestarted);
+        Assert.True(restartAt >= 0, "the watchdog never replaced a listener's socket");
+        Assert.Contains(events.Skip(restartAt + 1), e => e is ExitBatch { Messages.Count: > 0 });
+        Assert.True(done.Summary.Lost > 0, "the test did not force any loss");
+
+        var batches = events.OfType<ExitBatch>().ToList();
+        var received = batches.SelectMany(b => b.Messages).Count(m => m.Task?.Stats.AcComm == comm);
+        Assert.True(received < load.Exits, "nothing of the storm was lost");
+        foreach (var shard in done.Summary.Shards)
+        {
+            // The kernel numbers every exit message per CPU: what it sent between the first and the
+            // last message we got, minus what we got, is what was lost. Each shard here is one CPU.
+            var sequences = batches.Where(b => b.Shard.Index == shard.Shard.Index).SelectMany(b => b.Messages).Select(m => (long)m.Sequence).ToList();
+            var sent = sequences.Max() - sequences.Min() + 1;
+            Assert.Equal(sequences.Count, sequences.Distinct().Count()); // no duplicates
+            var reported = events.OfType<RecordsLost>().Where(l => l.Shard.Index == shard.Shard.Index).Sum(l => l.Count);
+            output.WriteLine($"shard {shard.Shard.Index}: sent {sent}, received {sequences.Count}, reported lost {shard.Lost}");
+            Assert.Equal(sent - sequences.Count, shard.Lost);
+            Assert.Equal(shard.Lost, reported);
+        }
+        var lostOurs = load.Exits - received;
+        Assert.True(lostOurs <= done.Summary.Lost, $"{lostOurs} of ours missing but only {done.Summary.Lost} reported lost");
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+    }
+}
