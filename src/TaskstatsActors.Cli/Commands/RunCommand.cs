@@ -50,8 +50,7 @@ internal static class RunCommand
             }
             finally
             {
-                using var deregister = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await connection.DeregisterAsync(cpus, null, deregister.Token);
+                connection.Deregister(cpus);
             }
             var record = collected.Process ?? collected.Task
                 ?? throw new CliException(collected.Overflowed

@@ -172,7 +172,7 @@ public sealed class WindowAccumulator
             {
                 var d = Delays[c];
                 if (d.Present)
-                    delays[Categories[c]] = new DelayFigures(d.Count, d.TotalNs, d.MaxNs, d.HasMax);
+                    delays[Categories[c]] = new DelayFigures(d.Count, d.TotalNs, d.HasMax ? d.MaxNs : null);
             }
             return new GroupFigures(key, Exits, CpuTimeUs, delays, ReadBytes, WriteBytes, withCommand ? Command : null);
         }

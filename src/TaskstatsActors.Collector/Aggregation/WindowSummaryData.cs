@@ -58,15 +58,7 @@ public sealed record GroupFigures(
 /// <param name="Count">Delays counted.</param>
 /// <param name="TotalNs">Their total, nanoseconds.</param>
 /// <param name="MaxNs">
-/// The longest single delay, nanoseconds, when <paramref name="HasMax"/>; 0 otherwise. When only some of the
-/// group's records carried a maximum, it is the longest among those.
+/// The longest single delay, nanoseconds; null when no record of the group carried a maximum (struct
+/// versions before 15), which means unknown, not 0. When only some records did, it is the longest among those.
 /// </param>
-/// <param name="HasMax">
-/// Whether any record of the group carried a maximum: struct versions before 15 have none, and then
-/// <paramref name="MaxNs"/> is unknown, not 0 (print it as absent).
-/// </param>
-public readonly record struct DelayFigures(ulong Count, ulong TotalNs, ulong MaxNs, bool HasMax = true)
-{
-    /// <summary><see cref="MaxNs"/> when known, else null.</summary>
-    public ulong? KnownMaxNs => HasMax ? MaxNs : null;
-}
+public readonly record struct DelayFigures(ulong Count, ulong TotalNs, ulong? MaxNs);

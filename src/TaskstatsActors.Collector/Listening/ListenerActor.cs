@@ -71,6 +71,14 @@ public sealed class ListenerActor : ReceiveActor
         _log.Info("{0}: listening, receive buffer {1} bytes requested", _shard, _options.ReceiveBuffer);
     }
 
+    protected override void PreRestart(Exception reason, object message)
+    {
+        // A stop asked for before the fault still stands for the next instance.
+        if (_stopRequester is not null)
+            Self.Tell(ListenerProtocol.Stop.Instance, _stopRequester);
+        base.PreRestart(reason, message);
+    }
+
     protected override void PostRestart(Exception reason)
     {
         _afterFault = true;

@@ -263,12 +263,10 @@ public sealed class ShardReceiver : IDisposable
             Lost(oldLoss, LossSource.SocketDropCounter);
         old.DropsAccounted = uint.MaxValue; // nothing more is counted on the old socket
 
-        var fromOld = new PendingMessages();
-        await old.Connection.DeregisterAsync(_shard.Cpus, fromOld, _abort.Token).ConfigureAwait(false);
+        // The old queue is likely full, so an acknowledgement could be dropped: deregister without one.
+        old.Connection.Deregister(_shard.Cpus);
         var delivered = new HashSet<HandoverKey>();
         var oldBatch = new List<TaskstatsMessage>();
-        foreach (var datagram in fromOld.Datagrams)
-            Decode(datagram, oldBatch, delivered, null);
         await DrainOldAsync(old, oldBatch, delivered).ConfigureAwait(false);
         old.Dispose();
 
@@ -310,20 +308,9 @@ public sealed class ShardReceiver : IDisposable
     private async Task FinishAsync()
     {
         var socket = _current!;
-        var late = new PendingMessages();
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await socket.Connection.DeregisterAsync(_shard.Cpus, late, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NetlinkErrorException or TimeoutException)
-        {
-            // Closing the socket below ends the registration anyway.
-        }
+        // No acknowledgement: a full queue would drop it, and the kernel has acted once send() returns.
+        socket.Connection.Deregister(_shard.Cpus);
         var batch = new List<TaskstatsMessage>();
-        foreach (var datagram in late.Datagrams)
-            Decode(datagram, batch, null, null);
         await DrainAsync(socket, batch, null, null, toEmpty: true).ConfigureAwait(false);
         await PublishAsync(batch).ConfigureAwait(false);
         socket.Dispose();

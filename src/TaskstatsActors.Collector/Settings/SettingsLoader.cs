@@ -123,7 +123,7 @@ public static class SettingsLoader
 
         IReadOnlyList<CpuMask> masks;
         var value = block.Value(key);
-        if (value is null || (!value.IsArray() && value.IsString() && value.GetString().Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)))
+        if (value is null || (value.IsString() && value.GetString().Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)))
         {
             IReadOnlyList<(int Node, CpuMask Cpus)> nodes;
             try
@@ -137,9 +137,9 @@ public static class SettingsLoader
             }
             masks = ShardLayout.Auto(online, nodes, perShard);
         }
-        else if (value.IsArray())
+        else if (Block.IsList(value))
         {
-            var items = value.GetArray();
+            var items = value.IsArray() ? value.GetArray() : [];
             var texts = new List<string>(items.Count);
             for (var i = 0; i < items.Count; i++)
             {
@@ -367,10 +367,16 @@ public static class SettingsLoader
             return value.GetString();
         }
 
+        /// <summary>A list, including the empty list, which Akka's <see cref="HoconValue.IsArray"/> does not count as one.</summary>
+        public static bool IsList(HoconValue value) =>
+            value.IsArray() || (value.Values.Count > 0 && value.Values.All(element => element is HoconArray));
+
         public static string Describe(HoconValue value)
         {
             if (value.IsObject())
                 return "{ ... }";
+            if (!value.IsArray() && IsList(value))
+                return "[]";
             if (value.IsArray())
                 return "[" + string.Join(", ", value.GetArray().Select(item => item.IsString() ? $"\"{item.GetString()}\"" : Describe(item))) + "]";
             return value.GetString() ?? "";
@@ -427,6 +433,9 @@ public static class SettingsLoader
                 return fallback;
             if (allowOff && value.IsString() && value.GetString().Trim().Equals("off", StringComparison.OrdinalIgnoreCase))
                 return TimeSpan.Zero;
+            // Akka's parser does not read a negative duration at all; say what is wrong with it.
+            if (value.IsString() && value.GetString().TrimStart().StartsWith('-'))
+                throw new ConfigException(key, Describe(value), allowOff ? "is negative" : "is not positive", valid);
             TimeSpan duration;
             try
             {

@@ -34,6 +34,8 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
     private readonly HashSet<IActorRef> _listeners = [];
     private readonly HashSet<IActorRef> _consumers = [];
     private Channel<CollectorEvent> _events = null!;
+    private Channel<CollectorEvent> _summaries = null!;
+    private IActorRef _aggregator = ActorRefs.Nobody;
     private CollectorSummary? _lastStatus;
     private IActorRef? _shutdownRequester;
 
@@ -60,9 +62,9 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
-        var summaries = Channel.CreateBounded<CollectorEvent>(new BoundedChannelOptions(16) { SingleReader = true });
+        var summaries = _summaries = Channel.CreateBounded<CollectorEvent>(new BoundedChannelOptions(16) { SingleReader = true });
 
-        var aggregator = Context.ActorOf(AggregatorActor.Props(
+        var aggregator = _aggregator = Context.ActorOf(AggregatorActor.Props(
             new SinkContext("aggregator", ConfigurationFactory.Empty, _settings.Shards),
             _settings.AggregateWindow, _settings.AggregateTop, summaries.Writer), "aggregator");
         Context.Watch(aggregator);
@@ -97,6 +99,15 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
 
     private CollectorSummary Summary() => CollectorSummary.Take(_shardFigures, _sinkFigures, _clock.Elapsed);
 
+    private void ConsumerGone(IActorRef consumer)
+    {
+        _consumers.Remove(consumer);
+        // The aggregator completes its summaries itself when it flushes; if it died instead, the
+        // sinks' stream must still be able to end.
+        if (consumer.Equals(_aggregator))
+            _summaries.Writer.TryComplete();
+    }
+
     private void Running()
     {
         Receive<CollectorProtocol.GetSummary>(_ => Sender.Tell(Summary()));
@@ -122,8 +133,11 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
             // A child that gave up after its restarts: say what no longer works, keep the rest going.
             if (_listeners.Remove(terminated.ActorRef))
                 _log.Error("{0} stopped after repeated faults: its CPUs are no longer heard", terminated.ActorRef.Path.Name);
-            else if (_consumers.Remove(terminated.ActorRef))
+            else if (_consumers.Contains(terminated.ActorRef))
+            {
+                ConsumerGone(terminated.ActorRef);
                 _log.Error("{0} stopped after repeated faults: it receives nothing more", terminated.ActorRef.Path.Name);
+            }
         });
     }
 
@@ -136,7 +150,7 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
         {
             if (_listeners.Remove(terminated.ActorRef) && _listeners.Count == 0)
                 _events.Writer.TryComplete(); // the stream now drains to the sinks, which flush and stop
-            _consumers.Remove(terminated.ActorRef);
+            ConsumerGone(terminated.ActorRef);
             if (_listeners.Count == 0 && _consumers.Count == 0)
             {
                 var summary = Summary();

@@ -81,6 +81,19 @@ public sealed class TaskstatsConnection : IDisposable
     public Task DeregisterAsync(CpuMask cpus, INetlinkEventHandler? events = null, CancellationToken cancellationToken = default) =>
         CpuMaskCommandAsync(TaskstatsProtocol.CmdAttrDeregisterCpumask, "deregistering", cpus, events, cancellationToken, null);
 
+    /// <summary>
+    /// Deregisters without waiting for an answer. The kernel acts on the request inside <c>send()</c>,
+    /// so when this returns no further exit message will be queued on this socket, and everything
+    /// already queued can be drained. Use it on a socket whose queue may be full, where the
+    /// acknowledgement itself would be dropped.
+    /// </summary>
+    public void Deregister(CpuMask cpus)
+    {
+        var request = GenericNetlinkConnection.NewRequest(Family, TaskstatsProtocol.CmdGet, ack: false)
+            .String(TaskstatsProtocol.CmdAttrDeregisterCpumask, cpus.ToKernelString());
+        Socket.Send(request.ToArray(0, Socket.PortId));
+    }
+
     private Task CpuMaskCommandAsync(ushort attribute, string verb, CpuMask cpus, INetlinkEventHandler? events, CancellationToken cancellationToken, Action? afterSend)
     {
         var request = GenericNetlinkConnection.NewRequest(Family, TaskstatsProtocol.CmdGet, ack: true)

@@ -60,7 +60,7 @@ public sealed class CollectorRealKernelTests(ITestOutputHelper output) : IDispos
     [SkippableFact]
     public async Task Default_config_should_deliver_every_one_of_5000_exits_to_the_jsonl_file_and_report_no_loss()
     {
-        RealKernel.SkipUnlessAvailable();
+        TestSupport.RealKernel.SkipUnlessAvailable();
         var jsonl = Path.Combine(_directory, "out", "test.jsonl");
         var (config, settings) = LoadDefaultWith($"taskstats.sinks.jsonl.path = \"{jsonl}\"\ntaskstats.status-interval = 0s");
         var comm = LoadGenerator.UniqueComm("ta5k");
@@ -86,7 +86,7 @@ public sealed class CollectorRealKernelTests(ITestOutputHelper output) : IDispos
     [SkippableFact]
     public async Task Forced_overflow_should_restart_listeners_keep_delivering_and_count_loss_exactly_per_shard()
     {
-        RealKernel.SkipUnlessAvailable();
+        TestSupport.RealKernel.SkipUnlessAvailable();
         var runId = Guid.NewGuid().ToString("N");
         var (config, settings) = LoadDefaultWith($$"""
             taskstats {
