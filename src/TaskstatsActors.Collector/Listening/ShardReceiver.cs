@@ -244,30 +244,40 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// Make before break. The new socket registers first, so every exit goes to both sockets for a
-    /// moment; the old socket's loss account closes the instant the new one is registered (drops after
-    /// that are the new socket's to count); then the old socket is deregistered, drained into memory
-    /// at once (no waiting on the stream, so the new socket cannot fill meanwhile) and closed. The
-    /// new socket's first messages that the old one already delivered are dropped as duplicates.
+    /// Make before break. The new socket is opened first; then the old queue is drained into memory
+    /// (so the old socket has room and drops nothing in the next microseconds) and the new socket
+    /// registers at once: from that instant every exit goes to both sockets, and the old socket's loss
+    /// account closes (its later drops are the new socket's to count). Then the old socket is
+    /// deregistered, drained again and closed, all without waiting on the stream, so the new socket
+    /// cannot fill meanwhile. The new socket's first messages that the old one already delivered are
+    /// dropped as duplicates by (sequence, pid).
     /// </summary>
     private async Task HandoverAsync(int receiveBuffer)
     {
         var old = _current!;
-        var fromNew = new PendingMessages();
-        uint before = old.Socket.DropCount, after = before;
-        var next = await OpenAndRegisterAsync(receiveBuffer, fromNew, () => after = old.Socket.DropCount).ConfigureAwait(false);
-        // Drops in the microseconds between those two reads may have reached the new socket too.
-        _figures.AddUncertain(after - before);
-        var oldLoss = unchecked(after - old.DropsAccounted);
-        if (oldLoss > 0)
-            Lost(oldLoss, LossSource.SocketDropCounter);
-        old.DropsAccounted = uint.MaxValue; // nothing more is counted on the old socket
-
-        // The old queue is likely full, so an acknowledgement could be dropped: deregister without one.
-        old.Connection.Deregister(_shard.Cpus);
+        var next = await ShardSocket.OpenAsync(_open, receiveBuffer, _abort.Token).ConfigureAwait(false);
         var delivered = new HashSet<HandoverKey>();
         var oldBatch = new List<TaskstatsMessage>();
-        await DrainOldAsync(old, oldBatch, delivered).ConfigureAwait(false);
+        var fromNew = new PendingMessages();
+        try
+        {
+            DrainOld(old, oldBatch, delivered);
+            uint before = old.Socket.DropCount, after = before;
+            await next.Connection.RegisterAsync(_shard.Cpus, fromNew, _abort.Token, () => after = old.Socket.DropCount).ConfigureAwait(false);
+            // Drops between those two reads may have reached the new socket too; normally there are none.
+            _figures.AddUncertain(after - before);
+            var oldLoss = unchecked(after - old.DropsAccounted);
+            if (oldLoss > 0)
+                Lost(oldLoss, LossSource.SocketDropCounter);
+        }
+        catch
+        {
+            next.Dispose();
+            throw;
+        }
+        // A full queue could drop an acknowledgement, and the kernel has acted once send() returns.
+        old.Connection.Deregister(_shard.Cpus);
+        DrainOld(old, oldBatch, delivered);
         old.Dispose();
 
         _current = next;
@@ -284,7 +294,8 @@ public sealed class ShardReceiver : IDisposable
         _observer.Replaced(next.GrantedBuffer);
     }
 
-    private async Task DrainOldAsync(ShardSocket old, List<TaskstatsMessage> batch, HashSet<HandoverKey> delivered)
+    /// <summary>Everything queued on the outgoing socket, into memory; overflow reports there are not counted again.</summary>
+    private void DrainOld(ShardSocket old, List<TaskstatsMessage> batch, HashSet<HandoverKey> delivered)
     {
         while (true)
         {
@@ -295,13 +306,12 @@ public sealed class ShardReceiver : IDisposable
             }
             catch (NetlinkOverflowException)
             {
-                continue; // its drops since the new socket registered are the new socket's to count
+                continue; // its drops are read from the counter when its account closes
             }
             if (length < 0)
                 return;
             Decode(_buffer.AsSpan(0, length), batch, delivered, null);
         }
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     /// <summary>Deregisters, drains everything still queued into the stream, counts the last drops, closes.</summary>
