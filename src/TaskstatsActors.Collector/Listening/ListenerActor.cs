@@ -15,27 +15,19 @@ namespace TaskstatsActors.Collector.Listening;
 /// </summary>
 public sealed class ListenerActor : ReceiveActor
 {
+    private readonly ShardWiring _wiring;
     private readonly ShardInfo _shard;
-    private readonly ListenerOptions _options;
-    private readonly Func<INetlinkSocket> _open;
-    private readonly ChannelWriter<CollectorEvent> _output;
-    private readonly ShardFigures _figures;
-    private readonly SequenceTracker _tracker;
     private readonly IActorRef _watchdog;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ShardReceiver? _receiver;
+    private PinnedThreadScheduler? _pinned;
     private IActorRef? _stopRequester;
     private bool _afterFault;
 
-    public ListenerActor(ShardInfo shard, ListenerOptions options, Func<INetlinkSocket> open, ChannelWriter<CollectorEvent> output,
-        ShardFigures figures, SequenceTracker tracker, IActorRef watchdog)
+    public ListenerActor(ShardWiring wiring, IActorRef watchdog)
     {
-        _shard = shard;
-        _options = options;
-        _open = open;
-        _output = output;
-        _figures = figures;
-        _tracker = tracker;
+        _wiring = wiring;
+        _shard = wiring.Shard;
         _watchdog = watchdog;
 
         Receive<ListenerProtocol.Replace>(replace => _receiver!.RequestReplace(replace.ReceiveBuffer));
@@ -56,19 +48,22 @@ public sealed class ListenerActor : ReceiveActor
     }
 
     /// <summary>Props for a listener.</summary>
-    public static Props Props(ShardInfo shard, ListenerOptions options, Func<INetlinkSocket> open, ChannelWriter<CollectorEvent> output,
-        ShardFigures figures, SequenceTracker tracker, IActorRef watchdog) =>
-        Akka.Actor.Props.Create(() => new ListenerActor(shard, options, open, output, figures, tracker, watchdog));
+    public static Props Props(ShardWiring wiring, IActorRef watchdog) =>
+        Akka.Actor.Props.Create(() => new ListenerActor(wiring, watchdog));
 
     protected override void PreStart()
     {
         var self = Self;
-        var loop = _receiver = new ShardReceiver(_shard, _options, _open, _output, _figures, _tracker, new Observer(self, _shard, _watchdog), _afterFault);
-        Task.Run(loop.RunAsync).ContinueWith(run => self.Tell(run.IsCompletedSuccessfully
+        var loop = _receiver = new ShardReceiver(_wiring, new Observer(self, _shard, _watchdog), _afterFault);
+        var scheduler = TaskScheduler.Default;
+        if (_wiring.Options.Pin)
+            scheduler = _pinned = new PinnedThreadScheduler(_shard.Cpus, $"listener-{_shard.Index}");
+        Task.Factory.StartNew(loop.RunAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap().ContinueWith(run => self.Tell(run.IsCompletedSuccessfully
                 ? new ListenerProtocol.LoopFinished(loop)
                 : new ListenerProtocol.LoopFailed(loop, run.Exception?.GetBaseException() ?? new OperationCanceledException("the receive loop was cancelled"))),
             TaskScheduler.Default);
-        _log.Info("{0}: listening, receive buffer {1} bytes requested", _shard, _options.ReceiveBuffer);
+        _log.Info("{0}: listening, receive buffer {1} bytes requested{2}", _shard, _wiring.Options.ReceiveBuffer,
+            _wiring.Options.Pin ? ", receive loop pinned to its CPUs" : "");
     }
 
     protected override void PreRestart(Exception reason, object message)
@@ -82,12 +77,16 @@ public sealed class ListenerActor : ReceiveActor
     protected override void PostRestart(Exception reason)
     {
         _afterFault = true;
-        _figures.AddRestart();
+        _wiring.Figures.AddRestart();
         _log.Warning("{0}: restarting after a fault: {1}", _shard, reason.Message);
         base.PostRestart(reason);
     }
 
-    protected override void PostStop() => _receiver?.Dispose();
+    protected override void PostStop()
+    {
+        _receiver?.Dispose();
+        _pinned?.Dispose();
+    }
 
     /// <summary>Carries the loop's reports to the watchdog, from the loop's thread.</summary>
     private sealed class Observer(IActorRef listener, ShardInfo shard, IActorRef watchdog) : IReceiverObserver

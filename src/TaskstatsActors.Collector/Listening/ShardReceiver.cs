@@ -12,7 +12,8 @@ namespace TaskstatsActors.Collector.Listening;
 /// bottom: register, then on every wake-up drain everything queued into one batch and hand it to
 /// the stream (waiting there when the stream backpressures), count every drop the kernel reports,
 /// replace the socket make-before-break when asked, and at the end deregister and drain.
-/// Only the loop touches the sockets.
+/// Only the loop touches the sockets. Its awaits deliberately resume on the current scheduler, so a
+/// loop started on a <see cref="PinnedThreadScheduler"/> stays on its pinned thread.
 /// </summary>
 public sealed class ShardReceiver : IDisposable
 {
@@ -33,26 +34,15 @@ public sealed class ShardReceiver : IDisposable
     private bool _countGapsAsLoss;
 
     /// <summary>Creates the loop; nothing is opened until <see cref="RunAsync"/>.</summary>
-    /// <param name="shard">The shard and its cpumask.</param>
-    /// <param name="options">Buffer size and batch size.</param>
-    /// <param name="open">Opens a netlink socket (the real one, or a fake kernel's).</param>
-    /// <param name="output">Where batches and loss events go; writing waits when the stream backpressures.</param>
-    /// <param name="figures">The shard's running figures.</param>
-    /// <param name="tracker">The shard's sequence tracker, kept across listener restarts.</param>
+    /// <param name="wiring">The shard and what its listener is connected to.</param>
     /// <param name="observer">Told of overflows and replacements.</param>
     /// <param name="afterFault">
     /// True when this loop replaces one that failed: the sequence gap between the two is then the
     /// exact count of messages nobody received, and is reported as loss.
     /// </param>
-    public ShardReceiver(ShardInfo shard, ListenerOptions options, Func<INetlinkSocket> open, ChannelWriter<CollectorEvent> output,
-        ShardFigures figures, SequenceTracker tracker, IReceiverObserver observer, bool afterFault)
+    public ShardReceiver(ShardWiring wiring, IReceiverObserver observer, bool afterFault)
     {
-        _shard = shard;
-        _options = options;
-        _open = open;
-        _output = output;
-        _figures = figures;
-        _tracker = tracker;
+        (_shard, _options, _open, _output, _figures, _tracker) = wiring;
         _observer = observer;
         _countGapsAsLoss = afterFault;
     }
@@ -72,7 +62,7 @@ public sealed class ShardReceiver : IDisposable
     /// <summary>Opens and registers the socket, then receives until stopped. Faults escape to the caller (the actor).</summary>
     public async Task RunAsync()
     {
-        _current = await OpenAndRegisterAsync(_options.ReceiveBuffer, pending: null).ConfigureAwait(false);
+        _current = await OpenAndRegisterAsync(_options.ReceiveBuffer, pending: null);
         var batch = new List<TaskstatsMessage>(_options.BatchSize);
         while (true)
         {
@@ -80,16 +70,16 @@ public sealed class ShardReceiver : IDisposable
             {
                 if (command is Command.Stop)
                 {
-                    await FinishAsync().ConfigureAwait(false);
+                    await FinishAsync();
                     return;
                 }
-                await HandoverAsync(((Command.Replace)command).ReceiveBuffer).ConfigureAwait(false);
+                await HandoverAsync(((Command.Replace)command).ReceiveBuffer);
                 continue;
             }
             int length;
             try
             {
-                length = await _current.Socket.ReceiveAsync(_buffer, _wake.Token).ConfigureAwait(false);
+                length = await _current.Socket.ReceiveAsync(_buffer, _wake.Token);
             }
             catch (OperationCanceledException) when (!_abort.IsCancellationRequested)
             {
@@ -98,12 +88,12 @@ public sealed class ShardReceiver : IDisposable
             }
             catch (NetlinkOverflowException)
             {
-                await OverflowAsync().ConfigureAwait(false);
+                await OverflowAsync();
                 continue;
             }
             Decode(_buffer.AsSpan(0, length), batch, null, null);
-            await DrainAsync(_current, batch, null, null).ConfigureAwait(false);
-            await PublishAsync(batch).ConfigureAwait(false);
+            await DrainAsync(_current, batch, null, null);
+            await PublishAsync(batch);
             batch = new List<TaskstatsMessage>(_options.BatchSize);
         }
     }
@@ -121,7 +111,7 @@ public sealed class ShardReceiver : IDisposable
             catch (NetlinkOverflowException)
             {
                 if (socket == _current)
-                    await OverflowAsync().ConfigureAwait(false);
+                    await OverflowAsync();
                 continue;
             }
             if (length < 0)
@@ -130,7 +120,7 @@ public sealed class ShardReceiver : IDisposable
         }
         _figures.SetQueue(socket.Socket.QueuedBytes, socket.GrantedBuffer);
         if (socket == _current)
-            await ReportDropsAsync(socket, overflow: false).ConfigureAwait(false);
+            await ReportDropsAsync(socket, overflow: false);
     }
 
     private void Decode(ReadOnlySpan<byte> datagram, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip)
@@ -191,7 +181,7 @@ public sealed class ShardReceiver : IDisposable
     private async Task OverflowAsync()
     {
         _figures.AddOverflow();
-        var lost = await ReportDropsAsync(_current!, overflow: true).ConfigureAwait(false);
+        var lost = await ReportDropsAsync(_current!, overflow: true);
         _observer.Overflowed(lost, _current!.GrantedBuffer);
     }
 
@@ -201,21 +191,21 @@ public sealed class ShardReceiver : IDisposable
         if (fresh > 0)
             Lost(fresh, LossSource.SocketDropCounter);
         if (_pendingLoss.Count > 0)
-            await FlushLossAsync().ConfigureAwait(false);
+            await FlushLossAsync();
         return fresh;
     }
 
     private async Task FlushLossAsync()
     {
         foreach (var loss in _pendingLoss)
-            await _output.WriteAsync(loss, _abort.Token).ConfigureAwait(false);
+            await _output.WriteAsync(loss, _abort.Token);
         _pendingLoss.Clear();
     }
 
     private async Task PublishAsync(List<TaskstatsMessage> batch)
     {
         if (_pendingLoss.Count > 0)
-            await FlushLossAsync().ConfigureAwait(false);
+            await FlushLossAsync();
         if (batch.Count == 0)
             return;
         var records = 0;
@@ -224,15 +214,15 @@ public sealed class ShardReceiver : IDisposable
         _figures.Delivered(batch.Count, records);
         // Once messages flow again after a fault restart, later gaps are drops the counter reports.
         _countGapsAsLoss = false;
-        await _output.WriteAsync(new ExitBatch(_shard, batch, DateTimeOffset.UtcNow), _abort.Token).ConfigureAwait(false);
+        await _output.WriteAsync(new ExitBatch(_shard, batch, DateTimeOffset.UtcNow), _abort.Token);
     }
 
     private async Task<ShardSocket> OpenAndRegisterAsync(int receiveBuffer, PendingMessages? pending, Action? registered = null)
     {
-        var socket = await ShardSocket.OpenAsync(_open, receiveBuffer, _abort.Token).ConfigureAwait(false);
+        var socket = await ShardSocket.OpenAsync(_open, receiveBuffer, _abort.Token);
         try
         {
-            await socket.Connection.RegisterAsync(_shard.Cpus, pending, _abort.Token, registered).ConfigureAwait(false);
+            await socket.Connection.RegisterAsync(_shard.Cpus, pending, _abort.Token, registered);
             _figures.SetQueue(0, socket.GrantedBuffer);
             return socket;
         }
@@ -255,7 +245,7 @@ public sealed class ShardReceiver : IDisposable
     private async Task HandoverAsync(int receiveBuffer)
     {
         var old = _current!;
-        var next = await ShardSocket.OpenAsync(_open, receiveBuffer, _abort.Token).ConfigureAwait(false);
+        var next = await ShardSocket.OpenAsync(_open, receiveBuffer, _abort.Token);
         var delivered = new HashSet<HandoverKey>();
         var oldBatch = new List<TaskstatsMessage>();
         var fromNew = new PendingMessages();
@@ -263,7 +253,7 @@ public sealed class ShardReceiver : IDisposable
         {
             DrainOld(old, oldBatch, delivered);
             uint before = old.Socket.DropCount, after = before;
-            await next.Connection.RegisterAsync(_shard.Cpus, fromNew, _abort.Token, () => after = old.Socket.DropCount).ConfigureAwait(false);
+            await next.Connection.RegisterAsync(_shard.Cpus, fromNew, _abort.Token, () => after = old.Socket.DropCount);
             // Drops between those two reads may have reached the new socket too; normally there are none.
             _figures.AddUncertain(after - before);
             var oldLoss = unchecked(after - old.DropsAccounted);
@@ -286,11 +276,11 @@ public sealed class ShardReceiver : IDisposable
             Decode(datagram, newBatch, null, delivered);
         // Every duplicate was queued on the new socket before the old one was deregistered, so
         // draining what is queued now is enough; after that the keys are of no more use.
-        await DrainAsync(next, newBatch, null, delivered, toEmpty: true).ConfigureAwait(false);
+        await DrainAsync(next, newBatch, null, delivered, toEmpty: true);
         _figures.AddRestart();
-        await PublishAsync(oldBatch).ConfigureAwait(false);
-        await PublishAsync(newBatch).ConfigureAwait(false);
-        await _output.WriteAsync(new ListenerRestarted(_shard, DateTimeOffset.UtcNow, next.GrantedBuffer, "overflow"), _abort.Token).ConfigureAwait(false);
+        await PublishAsync(oldBatch);
+        await PublishAsync(newBatch);
+        await _output.WriteAsync(new ListenerRestarted(_shard, DateTimeOffset.UtcNow, next.GrantedBuffer, "overflow"), _abort.Token);
         _observer.Replaced(next.GrantedBuffer);
     }
 
@@ -321,8 +311,8 @@ public sealed class ShardReceiver : IDisposable
         // No acknowledgement: a full queue would drop it, and the kernel has acted once send() returns.
         socket.Connection.Deregister(_shard.Cpus);
         var batch = new List<TaskstatsMessage>();
-        await DrainAsync(socket, batch, null, null, toEmpty: true).ConfigureAwait(false);
-        await PublishAsync(batch).ConfigureAwait(false);
+        await DrainAsync(socket, batch, null, null, toEmpty: true);
+        await PublishAsync(batch);
         socket.Dispose();
         _current = null;
     }

@@ -5,7 +5,7 @@ namespace TaskstatsActors.Collector.Status;
 /// <summary>The periodic one-line status: records/s per shard, socket queue depth, restarts, lost.</summary>
 public static class StatusLine
 {
-    /// <summary>Formats the change between two snapshots taken <paramref name="interval"/> apart.</summary>
+    /// <summary>Formats the change between two snapshots.</summary>
     public static string Format(CollectorSummary previous, CollectorSummary now)
     {
         var seconds = Math.Max(0.001, (now.Elapsed - previous.Elapsed).TotalSeconds);

@@ -83,13 +83,13 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
         CollectorGraph.Build(_events.Reader, summaries.Reader, aggregator, branches).Run(Context.Materializer());
 
         var watchdog = Context.ActorOf(WatchdogActor.Props(_settings.Watchdog, _settings.ReceiveBuffer, _settings.MaxReceiveBuffer), "watchdog");
-        var options = new ListenerOptions(_settings.ReceiveBuffer, _settings.BatchSize);
+        var options = new ListenerOptions(_settings.ReceiveBuffer, _settings.BatchSize, _settings.PinListeners);
         foreach (var shard in _settings.Shards)
         {
             var figures = new ShardFigures();
             _shardFigures.Add((shard, figures));
-            var listener = Context.ActorOf(ListenerActor.Props(shard, options, _open, _events.Writer, figures,
-                new SequenceTracker(shard.Cpus.Count), watchdog), $"listener-{shard.Index}");
+            var wiring = new ShardWiring(shard, options, _open, _events.Writer, figures, new SequenceTracker(shard.Cpus.Count));
+            var listener = Context.ActorOf(ListenerActor.Props(wiring, watchdog), $"listener-{shard.Index}");
             Context.Watch(listener);
             _listeners.Add(listener);
         }
