@@ -19,13 +19,26 @@ public static class TaskstatsCli
             CollectCommand.Create(environment),
         };
 
+    /// <summary>The parser names .NET types ("System.Nullable`1[System.Int32]"); people want "a number".</summary>
+    private static string Friendly(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"as expected type '(System\.Nullable`1\[)?System\.(Int32|Int64|UInt32)\]?'", "as a whole number");
+
     /// <summary>Runs the command line and returns the process exit status.</summary>
     public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken = default)
     {
-        var parse = Build(environment).Parse(args);
+        ParseResult parse;
+        try
+        {
+            parse = Build(environment).Parse(args);
+        }
+        catch (Exception e)
+        {
+            environment.Error.WriteLine($"{Name}: {e.Message} (see '{Name} --help')");
+            return ExitCode.BadArguments;
+        }
         if (parse.Errors.Count > 0)
         {
-            environment.Error.WriteLine($"{Name}: {parse.Errors[0].Message} (see '{Name} --help')");
+            environment.Error.WriteLine($"{Name}: {Friendly(parse.Errors[0].Message)} (see '{Name} --help')");
             return ExitCode.BadArguments;
         }
         try

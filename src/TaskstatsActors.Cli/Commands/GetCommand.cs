@@ -19,10 +19,12 @@ internal static class GetCommand
         };
         command.Validators.Add(result =>
         {
-            var given = (result.GetValue(pid) is null ? 0 : 1) + (result.GetValue(tgid) is null ? 0 : 1) + (result.GetValue(cgroup) is null ? 0 : 1);
+            if (result.Errors.Any())
+                return; // a value did not convert; the parser's own message says which
+            var given = (result.ValueOrDefault(pid) is null ? 0 : 1) + (result.ValueOrDefault(tgid) is null ? 0 : 1) + (result.ValueOrDefault(cgroup) is null ? 0 : 1);
             if (given != 1)
                 result.AddError("get needs exactly one of --pid N, --tgid N or --cgroup DIR");
-            if (result.GetValue(pid) is <= 0 || result.GetValue(tgid) is <= 0)
+            if (result.ValueOrDefault(pid) is <= 0 || result.ValueOrDefault(tgid) is <= 0)
                 result.AddError("a pid or tgid is a positive number");
         });
         command.SetAction(async (parse, cancellationToken) =>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using TaskstatsActors.Cli.Output;
 using TaskstatsActors.Kernel.Cpus;
+using TaskstatsActors.Kernel.GenericNetlink;
 using TaskstatsActors.Kernel.Netlink;
 using TaskstatsActors.Kernel.Taskstats;
 
@@ -25,9 +26,9 @@ internal static class ListenCommand
         };
         command.Validators.Add(result =>
         {
-            if (result.GetValue(receiveBuffer) is { } text && !ByteSize.TryParse(text, out _, out var error))
+            if (result.ValueOrDefault(receiveBuffer) is { } text && !ByteSize.TryParse(text, out _, out var error))
                 result.AddError($"--rcvbuf: {error}");
-            if (result.GetValue(count) is <= 0)
+            if (result.ValueOrDefault(count) is <= 0)
                 result.AddError("--count must be a positive number");
         });
         command.SetAction(async (parse, cancellationToken) =>
@@ -43,7 +44,8 @@ internal static class ListenCommand
             }
             await using var raw = parse.GetValue(write) is { } file ? new FileStream(file.FullName, FileMode.Append, FileAccess.Write) : null;
             var listener = new RecordPrinter(environment, connection, raw, parse.GetValue(json), parse.GetValue(count));
-            await connection.RegisterAsync(mask, null, cancellationToken);
+            // Records that arrive before the kernel acknowledges the registration are printed too.
+            await connection.RegisterAsync(mask, listener, cancellationToken);
             try
             {
                 await listener.RunAsync(cancellationToken);
@@ -61,6 +63,7 @@ internal static class ListenCommand
 
     /// <summary>The receive loop: decode, print, count losses.</summary>
     private sealed class RecordPrinter(CliEnvironment environment, TaskstatsConnection connection, Stream? raw, bool json, long? limit)
+        : INetlinkEventHandler
     {
         private readonly byte[] _buffer = new byte[64 * 1024];
         private readonly List<byte[]> _rawStats = [];
@@ -105,25 +108,46 @@ internal static class ListenCommand
         private void Print(ReadOnlySpan<byte> datagram)
         {
             foreach (var message in NetlinkMessage.Split(datagram))
-            {
-                if (message.Header.Type != connection.Family.Id || (limit is not null && _records >= limit))
-                    continue;
-                _rawStats.Clear();
-                var decoded = TaskstatsMessageDecoder.Decode(message, raw is null ? null : (_, stats) => _rawStats.Add(stats.ToArray()));
-                // Raw bytes are written only once the whole message decoded, so the file never holds half a message.
-                foreach (var stats in _rawStats)
-                    raw!.Write(stats);
-                foreach (var record in decoded.Records)
-                {
-                    if (json)
-                        RecordJsonWriter.WriteLine(environment.Out, record, decoded.Sequence);
-                    else
-                        RecordTextWriter.Write(environment.Out, record, decoded.Sequence);
-                    _records++;
-                }
-            }
+                Print(message);
             environment.Out.Flush();
         }
+
+        private void Print(in NetlinkMessage message)
+        {
+            if (message.Header.Type != connection.Family.Id)
+                return;
+            _rawStats.Clear();
+            var decoded = TaskstatsMessageDecoder.Decode(message, raw is null ? null : (_, stats) => _rawStats.Add(stats.ToArray()));
+            // Raw bytes are written only once the whole message decoded, so the file never holds half a message.
+            foreach (var stats in _rawStats)
+                raw!.Write(stats);
+            foreach (var record in decoded.Records)
+            {
+                if (limit is not null && _records >= limit)
+                    return;
+                if (json)
+                    RecordJsonWriter.WriteLine(environment.Out, record, decoded.Sequence);
+                else
+                    RecordTextWriter.Write(environment.Out, record, decoded.Sequence);
+                _records++;
+            }
+        }
+
+        /// <summary>A message that arrived while the registration waited for its acknowledgement.</summary>
+        public void OnMessage(in NetlinkMessage message)
+        {
+            try
+            {
+                Print(message);
+            }
+            catch (NetlinkDecodeException e)
+            {
+                _malformed++;
+                environment.Error.WriteLine($"skipped a malformed message: {e.Message}");
+            }
+        }
+
+        public void OnOverflow() => ReportOverflow();
 
         private void ReportOverflow()
         {
