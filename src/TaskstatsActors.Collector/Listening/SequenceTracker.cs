@@ -18,6 +18,23 @@ public sealed class SequenceTracker
     /// <summary>Messages seen so far.</summary>
     public long Seen { get; private set; }
 
+    /// <summary>Drops a socket's drop counter has reported that no gap has shown yet.</summary>
+    public long CountedAhead { get; private set; }
+
+    /// <summary>A drop counter reported <paramref name="drops"/> lost messages; their gap will show later.</summary>
+    public void CountedByDropCounter(long drops) => CountedAhead += drops;
+
+    /// <summary>
+    /// The part of <paramref name="gap"/> that no drop counter has reported. After a fault restart
+    /// the gap spans both the drops already counted and the exits nobody heard; only these are new.
+    /// </summary>
+    public long Explain(long gap)
+    {
+        var paid = Math.Min(gap, CountedAhead);
+        CountedAhead -= paid;
+        return gap - paid;
+    }
+
     /// <summary>A tracker for a shard of <paramref name="cpuCount"/> CPUs (so as many counters).</summary>
     public SequenceTracker(int cpuCount)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using TaskstatsActors.Collector.Events;
 using TaskstatsActors.Kernel.GenericNetlink;
@@ -92,8 +93,18 @@ public sealed class ShardReceiver : IDisposable
                 continue;
             }
             Decode(_buffer.AsSpan(0, length), batch, null, null);
-            await DrainAsync(_current, batch, null, null);
+            Exception? fault = null;
+            try
+            {
+                await DrainAsync(_current, batch, null, null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                fault = e; // what was already received is delivered before the listener restarts
+            }
             await PublishAsync(batch);
+            if (fault is not null)
+                ExceptionDispatchInfo.Throw(fault);
             batch = new List<TaskstatsMessage>(_options.BatchSize);
         }
     }
@@ -150,9 +161,10 @@ public sealed class ShardReceiver : IDisposable
                     continue;
                 }
                 record?.Add(key);
-                var gap = _tracker.Observe(decoded.Sequence);
-                if (gap > 0 && _countGapsAsLoss)
-                    Lost(gap, LossSource.SequenceGap);
+                // Part of a gap may already be counted by a drop counter; only the rest is new loss.
+                var unexplained = _tracker.Explain(_tracker.Observe(decoded.Sequence));
+                if (unexplained > 0 && _countGapsAsLoss)
+                    Lost(unexplained, LossSource.SequenceGap);
                 batch.Add(decoded);
             }
         }
@@ -190,6 +202,7 @@ public sealed class ShardReceiver : IDisposable
         var fresh = socket.TakeNewDrops();
         if (fresh > 0)
             Lost(fresh, LossSource.SocketDropCounter);
+        _tracker.CountedByDropCounter(fresh);
         if (_pendingLoss.Count > 0)
             await FlushLossAsync();
         return fresh;
@@ -259,6 +272,7 @@ public sealed class ShardReceiver : IDisposable
             var oldLoss = unchecked(after - old.DropsAccounted);
             if (oldLoss > 0)
                 Lost(oldLoss, LossSource.SocketDropCounter);
+            _tracker.CountedByDropCounter(oldLoss);
         }
         catch
         {

@@ -52,7 +52,10 @@ internal static class CollectorGraph
         }));
     }
 
+    // ActorRefWithAck keeps an input buffer of its own (16 by default); one element makes a sink's
+    // configured buffer the real limit of what is held for it.
     private static Sink<CollectorEvent, NotUsed> AckSink(IActorRef actor) =>
         Sink.ActorRefWithAck<CollectorEvent>(actor, SinkProtocol.Init.Instance, SinkProtocol.Ack.Instance,
-            SinkProtocol.Complete.Instance, cause => new SinkProtocol.Failed(cause));
+                SinkProtocol.Complete.Instance, cause => new SinkProtocol.Failed(cause))
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1));
 }

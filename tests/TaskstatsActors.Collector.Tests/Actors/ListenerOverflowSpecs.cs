@@ -1,0 +1,176 @@
+using Akka.Actor;
+using TaskstatsActors.Collector.Events;
+using TaskstatsActors.Collector.Status;
+using TaskstatsActors.Collector.Watchdog;
+using Xunit.Abstractions;
+
+namespace TaskstatsActors.Collector.Tests.Actors;
+
+/// <summary>
+/// A listener whose socket overflows (the sink holds the stream, the stream holds the listener, the listener
+/// stops reading) is replaced by the watchdog, make before break, and every lost record is counted exactly.
+/// Two shards (CPU 0 and CPU 1); only shard 0 gets exits.
+/// </summary>
+public sealed class ListenerOverflowSpecs : CollectorSpec
+{
+    private const int ReceiveBuffer = 4096;      // the fake grants twice this: 8 KiB, five exit messages
+    private const int DropsWanted = 10;
+    private const int OverlapExits = 3;          // made while both sockets are registered
+    private const int ExitsAfterReplacement = 10;
+
+    public ListenerOverflowSpecs(ITestOutputHelper output) : base(output) { }
+
+    private sealed record OverflowRun(
+        SinkJournal Journal,
+        HookedSocket First,
+        HookedSocket Replacement,
+        HookedSocket OtherShard,
+        IReadOnlyList<ExitKey> Overlap,
+        int ListenersDuringOverlap,
+        IReadOnlyList<ExitKey> AfterReplacement,
+        WatchdogProtocol.ShardWatch Watch,
+        CollectorSummary Summary);
+
+    private OverflowRun OverflowAndReplace()
+    {
+        var journal = NewJournal();
+        var settings = Settings([0, 1], [journal.Settings("journal", buffer: 1)],
+            receiveBuffer: ReceiveBuffer, batchSize: 4, streamBuffer: 1, minBackoff: TimeSpan.FromMilliseconds(500));
+
+        var overlap = new List<ExitKey>();
+        var listenersDuringOverlap = -1;
+        Host.OnRequest = (socket, kind, mask) =>
+        {
+            // The old socket is about to deregister while the new one is registered: exits now reach both.
+            if (kind == RequestKind.Deregister && mask == "0" && Host.Kernel.ListenerCount(0) == 2 && overlap.Count == 0)
+            {
+                listenersDuringOverlap = Host.Kernel.ListenerCount(0);
+                overlap.AddRange(Host.Exit(0, OverlapExits));
+            }
+        };
+
+        var collector = StartCollector(settings);
+        var first = Host.SocketsOf("0").Single();
+        var otherShard = Host.SocketsOf("1").Single();
+
+        // The sink holds its first batch, so the stream fills: feed it one exit at a time until the listener
+        // stops taking them from its socket (it waits on the full stream), then overflow the socket.
+        journal.Close();
+        var absorbed = FeedUntilTheListenerWaits(first, 0);
+        Assert.True(journal.Holding);
+        var made = 0;
+        while (first.DropCount < DropsWanted && first.DropsWhenReplaced is null)
+        {
+            Host.Exit(0);
+            Assert.True(++made < 100_000, "the socket never overflowed");
+        }
+        Note($"the held stream took {absorbed} exits; then {made} more made, {first.DropCount} of them dropped by the socket");
+        journal.Open();
+
+        Until(() => first.Inner.IsClosed, "the watchdog to replace the overflowed socket");
+        var replacement = Host.SocketsOf("0")[1];
+
+        // Records still arrive after the replacement, through the new socket (one at a time: no new overflow).
+        var after = new List<ExitKey>();
+        for (var i = 0; i < ExitsAfterReplacement; i++)
+        {
+            var exit = Host.Exit(0);
+            after.Add(exit);
+            Until(() => journal.Received.Contains(exit), $"{exit} to reach the sink");
+        }
+
+        var watchdog = Sys.ActorSelection(collector.Path / "watchdog").ResolveOne(Patience).GetAwaiter().GetResult();
+        var report = watchdog.Ask<WatchdogProtocol.Report>(WatchdogProtocol.GetReport.Instance, Patience).GetAwaiter().GetResult();
+        var summary = ShutDown(collector);
+        foreach (var entry in Host.Log)
+            Note(entry.ToString());
+        return new OverflowRun(journal, first, replacement, otherShard, overlap, listenersDuringOverlap, after, report.Shards[0], summary);
+    }
+
+    [Fact]
+    public void An_overflowed_listener_should_be_replaced_make_before_break_with_a_doubled_buffer()
+    {
+        var run = OverflowAndReplace();
+        var log = Host.Log;
+        int At(string verb, HookedSocket socket) =>
+            log.Single(e => e.Verb == verb && e.Port == socket.PortId).Position;
+
+        // Make before break: the replacement is open, sized and registered before the old socket lets go.
+        Assert.True(At("register", run.First) < At("open", run.Replacement));
+        Assert.True(At("open", run.Replacement) < At("rcvbuf", run.Replacement));
+        Assert.True(At("rcvbuf", run.Replacement) < At("register", run.Replacement));
+        Assert.True(At("register", run.Replacement) < At("deregister", run.First),
+            $"the replacement must register before the old socket deregisters:\n{string.Join("\n", log)}");
+        Assert.True(At("deregister", run.First) < At("close", run.First));
+        Assert.Equal("0", log.Single(e => e.Verb == "register" && e.Port == run.Replacement.PortId).Argument);
+        Assert.Equal("0", log.Single(e => e.Verb == "deregister" && e.Port == run.First.PortId).Argument);
+        Assert.Equal(2, run.ListenersDuringOverlap);
+
+        // The other shard's socket is left alone until the shutdown.
+        Assert.True(At("deregister", run.OtherShard) > At("close", run.First));
+        Assert.Equal(2, Host.Sockets.Count(s => s.Mask == "0"));
+
+        // The new buffer is twice the old one, as requested, granted and reported.
+        var oldGranted = int.Parse(log.Single(e => e.Verb == "rcvbuf" && e.Port == run.First.PortId).Argument!);
+        var newGranted = int.Parse(log.Single(e => e.Verb == "rcvbuf" && e.Port == run.Replacement.PortId).Argument!);
+        Assert.Equal(2 * ReceiveBuffer, oldGranted);
+        Assert.Equal(2 * oldGranted, newGranted);
+        Assert.Equal(1, run.Watch.RestartsOrdered);
+        Assert.True(run.Watch.Incidents >= 1);
+        Assert.Equal(2 * ReceiveBuffer, run.Watch.RequestedBuffer);
+        var restart = Assert.Single(run.Journal.Restarts);
+        Assert.Equal(0, restart.Shard.Index);
+        Assert.Equal(newGranted, restart.ReceiveBuffer);
+        Assert.Equal("overflow", restart.Reason);
+
+        var shard = run.Summary.Shards.Single(s => s.Shard.Index == 0);
+        Assert.Equal(1, shard.Restarts);
+        Assert.True(shard.Overflows >= 1);
+        Assert.Equal(newGranted, shard.ReceiveBuffer);
+        Assert.Equal(0, run.Summary.Shards.Single(s => s.Shard.Index == 1).Restarts);
+
+        // Records still arrive after the replacement.
+        Assert.All(run.AfterReplacement, exit => Assert.Contains(exit, run.Journal.Received));
+    }
+
+    [Fact]
+    public void Lost_records_should_be_counted_exactly_and_overlap_duplicates_delivered_once()
+    {
+        var run = OverflowAndReplace();
+        var made = Host.Exits.Where(e => e.Shard == 0).ToList();
+        var received = run.Journal.Received.ToList();
+        var shard = run.Summary.Shards.Single(s => s.Shard.Index == 0);
+
+        // What the fake kernel dropped, and which socket had to count it: the old one up to the moment
+        // the replacement registered, the replacement after that.
+        var dropped = Host.SocketsOf("0").Sum(s => (long)s.AccountableDrops);
+        Note($"made {made.Count}, received {received.Count}, dropped {dropped} " +
+             $"(first socket {run.First.DropCount}, {run.First.AccountableDrops} before the handover; replacement {run.Replacement.DropCount}), " +
+             $"duplicates {shard.Duplicates}, uncertain {shard.Uncertain}");
+        Assert.True(dropped >= DropsWanted);
+
+        // Loss events sum to exactly the drops; so do the summary and the sequence-number cross-check.
+        Assert.All(run.Journal.Losses, loss => Assert.Equal(LossSource.SocketDropCounter, loss.Source));
+        Assert.All(run.Journal.Losses, loss => Assert.Equal(0, loss.Shard.Index));
+        Assert.Equal(dropped, run.Journal.Losses.Sum(l => l.Count));
+        Assert.Equal(dropped, shard.Lost);
+        Assert.Equal(dropped, run.Summary.Lost);
+        Assert.Equal(dropped, shard.SequenceGaps);
+        Assert.Equal(0, shard.Uncertain);
+
+        // Every exit is either delivered exactly once or counted lost, never both, never neither.
+        Assert.Empty(Repeated(received));
+        Assert.Subset(made.ToHashSet(), received.ToHashSet()); // received ⊆ made
+        Assert.Equal(made.Count, received.Count + dropped);
+        Assert.Equal(received.Count, shard.Messages);
+        Assert.Equal(received.Count, run.Journal.ReceivedAtFlush);
+
+        // The overlap's exits reached both sockets (where the old one had room) and were delivered once.
+        Assert.Equal(OverlapExits, run.Overlap.Count);
+        Assert.All(run.Overlap, exit => Assert.Single(received, exit));
+        var overlapDroppedByOld = run.First.DropCount - run.First.AccountableDrops;
+        Assert.Equal(OverlapExits - overlapDroppedByOld, shard.Duplicates);
+
+        Assert.Equal(0, run.Summary.Shards.Single(s => s.Shard.Index == 1).Lost);
+    }
+}
