@@ -48,6 +48,8 @@ public static class TaskstatsCli
                 Output = environment.Out,
                 Error = environment.Error,
                 EnableDefaultExceptionHandler = false,
+                // SIGINT/SIGTERM cancel the command's token; give collect time to drain before the runtime gives up.
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(90),
             }, cancellationToken);
         }
         catch (OperationCanceledException)

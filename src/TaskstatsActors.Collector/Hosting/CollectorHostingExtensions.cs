@@ -22,7 +22,10 @@ public static class CollectorHostingExtensions
         services.AddSingleton<CollectorResult>();
         services.AddAkka("taskstats", builder =>
         {
+            // The host decides when to stop: Akka's own exit hook would end the actor system on SIGTERM
+            // before the collector has drained.
             builder.AddHocon(config, HoconAddMode.Prepend)
+                .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
                 .ConfigureLoggers(loggers =>
                 {
                     loggers.ClearLoggers();
