@@ -29,7 +29,7 @@ public static class CollectorHostingExtensions
                 .ConfigureLoggers(loggers =>
                 {
                     loggers.ClearLoggers();
-                    loggers.AddLoggerFactory();
+                    loggers.AddLogger<CollectorLogger>();
                 })
                 .WithActors((system, registry) =>
                 {
