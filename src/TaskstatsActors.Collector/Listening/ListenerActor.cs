@@ -54,7 +54,7 @@ public sealed class ListenerActor : ReceiveActor
     protected override void PreStart()
     {
         var self = Self;
-        var loop = _receiver = new ShardReceiver(_wiring, new Observer(self, _shard, _watchdog), _afterFault);
+        var loop = _receiver = new ShardReceiver(_wiring, new Observer(self, _shard, _watchdog, _log), _afterFault);
         var scheduler = TaskScheduler.Default;
         if (_wiring.Options.Pin)
             scheduler = _pinned = new PinnedThreadScheduler(_shard.Cpus, $"listener-{_shard.Index}");
@@ -62,7 +62,7 @@ public sealed class ListenerActor : ReceiveActor
                 ? new ListenerProtocol.LoopFinished(loop)
                 : new ListenerProtocol.LoopFailed(loop, run.Exception?.GetBaseException() ?? new OperationCanceledException("the receive loop was cancelled"))),
             TaskScheduler.Default);
-        _log.Info("{0}: listening, receive buffer {1} bytes requested{2}", _shard, _wiring.Options.ReceiveBuffer,
+        _log.Info("{0}: starting, receive buffer {1} bytes requested{2}", _shard, _wiring.Options.ReceiveBuffer,
             _wiring.Options.Pin ? ", receive loop pinned to its CPUs" : "");
     }
 
@@ -89,8 +89,11 @@ public sealed class ListenerActor : ReceiveActor
     }
 
     /// <summary>Carries the loop's reports to the watchdog, from the loop's thread.</summary>
-    private sealed class Observer(IActorRef listener, ShardInfo shard, IActorRef watchdog) : IReceiverObserver
+    private sealed class Observer(IActorRef listener, ShardInfo shard, IActorRef watchdog, ILoggingAdapter log) : IReceiverObserver
     {
+        public void Registered(int receiveBuffer) =>
+            log.Info("{0}: registered, receive buffer {1} bytes granted", shard, receiveBuffer);
+
         public void Overflowed(long lost, int receiveBuffer) =>
             watchdog.Tell(new ListenerProtocol.Overflowed(shard, listener, lost, receiveBuffer), listener);
 

@@ -64,6 +64,7 @@ public sealed class ShardReceiver : IDisposable
     public async Task RunAsync()
     {
         _current = await OpenAndRegisterAsync(_options.ReceiveBuffer, pending: null);
+        _observer.Registered(_current.GrantedBuffer);
         var batch = new List<TaskstatsMessage>(_options.BatchSize);
         while (true)
         {
