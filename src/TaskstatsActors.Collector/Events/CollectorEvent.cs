@@ -54,3 +54,10 @@ public sealed record WindowSummary(Aggregation.WindowSummaryData Data) : Collect
 /// <param name="ReceiveBuffer">The new socket's receive buffer, as granted.</param>
 /// <param name="Reason">Why: "overflow" or the fault's message.</param>
 public sealed record ListenerRestarted(ShardInfo Shard, DateTimeOffset Time, int ReceiveBuffer, string Reason) : CollectorEvent;
+
+/// <summary>
+/// The collector's own figures (per shard: records, lost, overflows, restarts, socket queue depth,
+/// receive buffer), published every few seconds so that sinks such as a metrics endpoint can show them.
+/// </summary>
+/// <param name="Summary">The figures at <see cref="Status.CollectorSummary.Elapsed"/>.</param>
+public sealed record CollectorStatus(Status.CollectorSummary Summary) : CollectorEvent;

@@ -41,6 +41,9 @@ public abstract class TaskstatsSink : UntypedActor
     /// <summary>A listener replaced its socket.</summary>
     protected virtual void OnListenerRestarted(ListenerRestarted restart) { }
 
+    /// <summary>The collector's own figures, every few seconds.</summary>
+    protected virtual void OnStatus(CollectorStatus status) { }
+
     /// <summary>The stream ended: write out anything buffered.</summary>
     protected virtual void OnFlush() { }
 
@@ -93,6 +96,7 @@ public abstract class TaskstatsSink : UntypedActor
             case RecordsLost loss: OnLoss(loss); break;
             case WindowSummary summary: OnWindow(summary); break;
             case ListenerRestarted restart: OnListenerRestarted(restart); break;
+            case CollectorStatus status: OnStatus(status); break;
         }
     }
 }

@@ -22,6 +22,13 @@ public static class CollectorProtocol
         private GetSummary() { }
     }
 
+    /// <summary>Timer: publish the figures to the sinks.</summary>
+    internal sealed class FiguresTick
+    {
+        public static readonly FiguresTick Instance = new();
+        private FiguresTick() { }
+    }
+
     /// <summary>Timer: print the status line.</summary>
     internal sealed class StatusTick
     {

@@ -41,6 +41,9 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>How often the figures go to the sinks as a <see cref="CollectorStatus"/> event.</summary>
+    public static readonly TimeSpan FiguresInterval = TimeSpan.FromSeconds(5);
+
     public CollectorSupervisor(CollectorSettings settings, Func<INetlinkSocket> open)
     {
         _settings = settings;
@@ -95,6 +98,7 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
         }
         if (_settings.StatusInterval > TimeSpan.Zero)
             Timers.StartPeriodicTimer("status", CollectorProtocol.StatusTick.Instance, _settings.StatusInterval);
+        Timers.StartPeriodicTimer("figures", CollectorProtocol.FiguresTick.Instance, FiguresInterval);
     }
 
     private CollectorSummary Summary() => CollectorSummary.Take(_shardFigures, _sinkFigures, _clock.Elapsed);
@@ -117,10 +121,16 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
             _log.Info(StatusLine.Format(_lastStatus ?? now with { Elapsed = TimeSpan.Zero, Shards = [] }, now));
             _lastStatus = now;
         });
+        Receive<CollectorProtocol.FiguresTick>(_ =>
+        {
+            // Never wait here: when the stream is backpressured, skipping one report is harmless.
+            _events.Writer.TryWrite(new CollectorStatus(Summary()));
+        });
         Receive<CollectorProtocol.Shutdown>(_ =>
         {
             _shutdownRequester = Sender;
             Timers.Cancel("status");
+            Timers.Cancel("figures");
             _log.Info("shutting down: deregistering {0} listeners and draining the stream", _listeners.Count);
             foreach (var listener in _listeners)
                 listener.Tell(ListenerProtocol.Stop.Instance);
@@ -146,6 +156,7 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
         Receive<CollectorProtocol.GetSummary>(_ => Sender.Tell(Summary()));
         Receive<ListenerProtocol.Stopped>(_ => { });
         Receive<CollectorProtocol.StatusTick>(_ => { });
+        Receive<CollectorProtocol.FiguresTick>(_ => { });
         Receive<Terminated>(terminated =>
         {
             if (_listeners.Remove(terminated.ActorRef) && _listeners.Count == 0)
