@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using TaskstatsActors.Collector.Hosting;
 using TaskstatsActors.Collector.Settings;
 using TaskstatsActors.Kernel.Host;
+using TaskstatsActors.Kernel.Netlink;
 using TaskstatsActors.Kernel.Taskstats;
 
 namespace TaskstatsActors.Cli.Commands;
@@ -64,6 +65,8 @@ internal static class CollectCommand
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = CollectorService.ShutdownTimeout + TimeSpan.FromSeconds(10));
+        // Under systemd (Type=notify) this reports readiness and stopping, and logs in journald's format.
+        builder.Services.AddSystemd();
         builder.Services.AddTaskstatsCollector(config, settings, environment.OpenSocket);
         using var host = builder.Build();
         // RunAsync disposes the host's services when it returns, so take the result holder first.
@@ -82,8 +85,16 @@ internal static class CollectCommand
     private static async Task PreflightAsync(CliEnvironment environment, CancellationToken cancellationToken)
     {
         using var connection = await TaskstatsConnection.OpenAsync(environment.OpenSocket(), cancellationToken);
-        // Registration needs CAP_NET_ADMIN; asking for our own stats is the harmless way to find out.
-        await connection.GetByPidAsync(Environment.ProcessId, cancellationToken);
+        try
+        {
+            // Registration needs CAP_NET_ADMIN; asking for our own stats is the harmless way to find out.
+            await connection.GetByPidAsync(Environment.ProcessId, cancellationToken);
+        }
+        catch (NetlinkErrorException e) when (e.Errno is Errno.EPERM or Errno.EACCES)
+        {
+            throw new CliException("collect needs CAP_NET_ADMIN to register its listeners: run as root, or grant the capability " +
+                                   "(e.g. AmbientCapabilities=CAP_NET_ADMIN in config/taskstats-actors.service)", ExitCode.MissingCapability);
+        }
     }
 
     private static Action? ApplyDelayAccounting(CliEnvironment environment, DelayAccountingMode mode)
