@@ -17,6 +17,7 @@ public static class TaskstatsCli
             ListenCommand.Create(environment),
             CheckCommand.Create(environment),
             CollectCommand.Create(environment),
+            TopCommand.Create(environment),
         };
 
     /// <summary>The parser names .NET types ("System.Nullable`1[System.Int32]"); people want "a number".</summary>
