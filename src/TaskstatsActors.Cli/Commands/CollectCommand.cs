@@ -56,7 +56,13 @@ internal static class CollectCommand
 
     private static async Task<int> RunHostAsync(CliEnvironment environment, Config config, CollectorSettings settings, TimeSpan? duration, CancellationToken cancellationToken)
     {
-        var builder = Host.CreateApplicationBuilder();
+        // No defaults: they would watch the working directory for appsettings changes, and the JSON
+        // Lines file written there would wake that watcher on every write (measured: ~7 % of a core).
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(options =>
         {

@@ -94,6 +94,8 @@ public sealed class ShardReceiver : IDisposable
                 continue;
             }
             Decode(_buffer.AsSpan(0, length), batch, null, null);
+            if (_options.Linger > TimeSpan.Zero && _commands.IsEmpty)
+                await LingerAsync();
             Exception? fault = null;
             try
             {
@@ -107,6 +109,19 @@ public sealed class ShardReceiver : IDisposable
             if (fault is not null)
                 ExceptionDispatchInfo.Throw(fault);
             batch = new List<TaskstatsMessage>(_options.BatchSize);
+        }
+    }
+
+    /// <summary>Lets more messages queue up before the drain; a command (replace, stop) cuts it short.</summary>
+    private async Task LingerAsync()
+    {
+        try
+        {
+            await Task.Delay(_options.Linger, _wake.Token);
+        }
+        catch (OperationCanceledException) when (!_abort.IsCancellationRequested)
+        {
+            _wake = new CancellationTokenSource();
         }
     }
 

@@ -37,6 +37,8 @@ public enum SinkOverflow
 /// <param name="Watchdog">Restart policy.</param>
 /// <param name="Sinks">The sinks, in config order.</param>
 /// <param name="Warnings">Things worth telling the operator that do not stop the start (e.g. CPUs no shard covers).</param>
+/// <param name="BatchLinger">How long a listener waits after a wake-up before draining, so that one wake-up
+/// takes many messages; zero drains at once.</param>
 public sealed record CollectorSettings(
     IReadOnlyList<ShardInfo> Shards,
     int ReceiveBuffer,
@@ -50,7 +52,8 @@ public sealed record CollectorSettings(
     int StreamBuffer,
     WatchdogSettings Watchdog,
     IReadOnlyList<SinkSettings> Sinks,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings,
+    TimeSpan BatchLinger = default);
 
 /// <summary>How the watchdog restarts overflowing listeners.</summary>
 /// <param name="MinBackoff">Wait before the first restart after an overflow.</param>

@@ -27,7 +27,7 @@ public static class SettingsLoader
     private static readonly HashSet<string> TopLevelKeys =
     [
         "shards", "cpus-per-shard", "receive-buffer", "max-receive-buffer", "delay-accounting", "status-interval",
-        "pin-listeners", "batch-size", "stream-buffer", "watchdog", "aggregate", "sinks",
+        "pin-listeners", "batch-size", "batch-linger", "stream-buffer", "watchdog", "aggregate", "sinks",
     ];
 
     private static readonly HashSet<string> WatchdogKeys = ["min-backoff", "max-backoff", "reset-after"];
@@ -66,6 +66,7 @@ public static class SettingsLoader
         var statusInterval = block.Duration($"{Root}.status-interval", TimeSpan.FromSeconds(10), allowOff: true);
         var pinListeners = block.Boolean($"{Root}.pin-listeners", false);
         var batchSize = block.Int($"{Root}.batch-size", 256, 1, 65_536);
+        var batchLinger = block.Duration($"{Root}.batch-linger", TimeSpan.FromMilliseconds(1), allowOff: true);
         var streamBuffer = block.Int($"{Root}.stream-buffer", 64, 1, 65_536);
 
         var minBackoff = block.Duration($"{Root}.watchdog.min-backoff", TimeSpan.FromMilliseconds(200));
@@ -83,7 +84,7 @@ public static class SettingsLoader
 
         return new CollectorSettings(
             shards, (int)receiveBuffer, (int)maxReceiveBuffer, delayAccounting, window, top, statusInterval, pinListeners,
-            batchSize, streamBuffer, new WatchdogSettings(minBackoff, maxBackoff, resetAfter), sinks, warnings);
+            batchSize, streamBuffer, new WatchdogSettings(minBackoff, maxBackoff, resetAfter), sinks, warnings, batchLinger);
     }
 
     /// <summary>
