@@ -23,6 +23,7 @@ public sealed class ListenerActor : ReceiveActor
     private PinnedThreadScheduler? _pinned;
     private IActorRef? _stopRequester;
     private bool _afterFault;
+    private string? _faultReason;
 
     public ListenerActor(ShardWiring wiring, IActorRef watchdog)
     {
@@ -54,7 +55,7 @@ public sealed class ListenerActor : ReceiveActor
     protected override void PreStart()
     {
         var self = Self;
-        var loop = _receiver = new ShardReceiver(_wiring, new Observer(self, _shard, _watchdog, _log), _afterFault);
+        var loop = _receiver = new ShardReceiver(_wiring, new Observer(self, _shard, _watchdog, _log), _afterFault, _faultReason);
         var scheduler = TaskScheduler.Default;
         if (_wiring.Options.Pin)
             scheduler = _pinned = new PinnedThreadScheduler(_shard.Cpus, $"listener-{_shard.Index}");
@@ -77,6 +78,7 @@ public sealed class ListenerActor : ReceiveActor
     protected override void PostRestart(Exception reason)
     {
         _afterFault = true;
+        _faultReason = reason.GetBaseException().Message;
         _wiring.Figures.AddRestart();
         _log.Warning("{0}: restarting after a fault: {1}", _shard, reason.Message);
         base.PostRestart(reason);

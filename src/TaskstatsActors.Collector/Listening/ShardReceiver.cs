@@ -33,6 +33,7 @@ public sealed class ShardReceiver : IDisposable
     private CancellationTokenSource _wake = new();
     private ShardSocket? _current;
     private bool _countGapsAsLoss;
+    private readonly string? _faultReason;
 
     /// <summary>Creates the loop; nothing is opened until <see cref="RunAsync"/>.</summary>
     /// <param name="wiring">The shard and what its listener is connected to.</param>
@@ -41,8 +42,10 @@ public sealed class ShardReceiver : IDisposable
     /// True when this loop replaces one that failed: the sequence gap between the two is then the
     /// exact count of messages nobody received, and is reported as loss.
     /// </param>
-    public ShardReceiver(ShardWiring wiring, IReceiverObserver observer, bool afterFault)
+    /// <param name="faultReason">Why the previous loop failed, told to the sinks once this one is registered.</param>
+    public ShardReceiver(ShardWiring wiring, IReceiverObserver observer, bool afterFault, string? faultReason = null)
     {
+        _faultReason = faultReason;
         (_shard, _options, _open, _output, _figures, _tracker) = wiring;
         _observer = observer;
         _countGapsAsLoss = afterFault;
@@ -65,6 +68,8 @@ public sealed class ShardReceiver : IDisposable
     {
         _current = await OpenAndRegisterAsync(_options.ReceiveBuffer, pending: null);
         _observer.Registered(_current.GrantedBuffer);
+        if (_faultReason is { } reason)
+            await _output.WriteAsync(new ListenerRestarted(_shard, DateTimeOffset.UtcNow, _current.GrantedBuffer, $"fault: {reason}"), _abort.Token);
         var batch = new List<TaskstatsMessage>(_options.BatchSize);
         while (true)
         {

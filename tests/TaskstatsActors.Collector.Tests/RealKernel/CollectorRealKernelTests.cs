@@ -37,7 +37,8 @@ public sealed class CollectorRealKernelTests(ITestOutputHelper output) : IDispos
     private (Config Config, CollectorSettings Settings) LoadDefaultWith(string appended)
     {
         var path = Path.Combine(_directory, "taskstats.conf");
-        File.WriteAllText(path, File.ReadAllText(DefaultConfigPath) + "\n" + appended + "\n");
+        // Another collector (another test assembly) may hold the default metrics port: take any free one.
+        File.WriteAllText(path, File.ReadAllText(DefaultConfigPath) + "\ntaskstats.sinks.prometheus.listen = \"127.0.0.1:0\"\n" + appended + "\n");
         var config = SettingsLoader.ParseFile(path);
         return (config, SettingsLoader.Load(config));
     }
