@@ -1,0 +1,3 @@
+using TaskstatsActors.Bench;
+
+return await Bench.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,89 @@
+namespace TaskstatsActors.Bench.Tests;
+
+/// <summary>The harness's pure parts: loss verdicts, medians, the soak's flatness, and how a rerun rewrites the report.</summary>
+public sealed class BenchReportTests
+{
+    private static RunResult Run(long exits, long received, long messages, long reported, long? oracleOthers = null, long? oracleDrops = null) => new()
+    {
+        Scenario = "s",
+        Contender = "c",
+        Run = 1,
+        Comm = "x",
+        Exits = exits,
+        Received = received,
+        Messages = messages,
+        ReportedLost = reported,
+        OracleOtherMessages = oracleOthers,
+        OracleDrops = oracleDrops,
+    };
+
+    [Fact]
+    public void Verdict_is_exact_when_reported_equals_measured()
+    {
+        Assert.Equal(LossVerdict.Exact, Run(100, 90, 95, 10).Verdict);
+    }
+
+    [Fact]
+    public void Verdict_disagrees_when_fewer_are_reported_than_measured()
+    {
+        Assert.Equal(LossVerdict.Disagrees, Run(100, 90, 95, 9).Verdict);
+    }
+
+    [Fact]
+    public void Verdict_is_explained_when_the_excess_is_no_more_than_the_other_messages_the_oracle_saw_and_the_contender_missed()
+    {
+        // 5 other messages received, the oracle saw 8: up to 3 of them were lost with the storm's.
+        Assert.Equal(LossVerdict.Explained, Run(100, 90, 95, 13, oracleOthers: 8, oracleDrops: 0).Verdict);
+        Assert.Equal(LossVerdict.Disagrees, Run(100, 90, 95, 14, oracleOthers: 8, oracleDrops: 0).Verdict);
+    }
+
+    [Fact]
+    public void Verdict_is_unproven_without_an_oracle_or_with_one_that_dropped()
+    {
+        Assert.Equal(LossVerdict.Unproven, Run(100, 90, 95, 12).Verdict);
+        Assert.Equal(LossVerdict.Unproven, Run(100, 90, 95, 12, oracleOthers: 8, oracleDrops: 1).Verdict);
+    }
+
+    [Fact]
+    public void Median_of_an_even_count_is_the_mean_of_the_middle_two()
+    {
+        Assert.Equal(2.5, Stats.Median([4, 1, 2, 3]));
+        Assert.Equal(3, Stats.Median([5, 3, 1, null]));
+        Assert.Null(Stats.Median([]));
+    }
+
+    [Fact]
+    public void Soak_is_flat_when_rss_stays_level_after_the_warm_up_and_not_when_it_climbs()
+    {
+        var level = Soak(t => t < 60 ? 50_000 + t * 100 : 80_000 + (t % 20 == 0 ? 500 : 0));
+        Assert.True(Report.Flatness(level).Flat, Report.Flatness(level).Text);
+        var climbing = Soak(t => 80_000 + t * 50); // ~3 MB a minute
+        Assert.False(Report.Flatness(climbing).Flat, Report.Flatness(climbing).Text);
+    }
+
+    private static SoakResult Soak(Func<int, long> rssKiB) => new()
+    {
+        Minutes = 10,
+        Rate = 5000,
+        Samples = Enumerable.Range(0, 61).Select(i => new SoakSample(i * 10, rssKiB(i * 10), rssKiB(i * 10), i)).ToList(),
+        Run = Run(1, 1, 1, 0),
+        Date = "today",
+        Commands = [],
+    };
+
+    [Fact]
+    public void A_rerun_replaces_only_its_own_blocks_and_keeps_what_others_wrote()
+    {
+        var first = Report.Merge(null, [("header", "H1"), ("storms", "S1"), ("targets", "T1")]);
+        var edited = first + "\n## Pipeline capacity\n\nwritten by someone else\n";
+        var second = Report.Merge(edited, [("header", "H2"), ("soak", "K2"), ("targets", "T2")]);
+
+        Assert.Contains("H2", second);
+        Assert.DoesNotContain("H1", second);
+        Assert.Contains("S1", second); // storms not rerun: kept
+        Assert.Contains("K2", second);
+        Assert.Contains("T2", second);
+        Assert.Contains("written by someone else", second);
+        Assert.True(second.IndexOf("K2", StringComparison.Ordinal) < second.IndexOf("T2", StringComparison.Ordinal), "a new block goes before the targets");
+    }
+}
