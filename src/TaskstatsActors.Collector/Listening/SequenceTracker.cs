@@ -2,18 +2,46 @@ namespace TaskstatsActors.Collector.Listening;
 
 /// <summary>
 /// Follows the kernel's per-CPU sequence numbers of one shard's exit messages and counts the gaps.
-/// A shard of one CPU sees one counter, so a gap is an exact count of lost messages. A wider shard
-/// sees several counters interleaved; each message is credited to the counter it most plausibly
-/// continues (the one whose last value is just below it), which is exact unless two CPUs' counters
-/// come within a loss burst of each other.
+/// A shard of one CPU sees mostly one counter, so a gap there is an exact count of lost messages. A
+/// wider shard sees several counters interleaved; each message is credited to the counter it most
+/// plausibly continues (the one whose last value is just below it).
 /// </summary>
+/// <remarks>
+/// The kernel picks the listeners of the CPU a task exits on and then numbers the message from the
+/// counter of the CPU it runs on a moment later; a task that migrates in between brings another CPU's
+/// number to this shard. So the tracker keeps room for every online CPU's counter, and counts gaps
+/// only on the busiest tracks (as many as the shard has CPUs): the stray numbers land on tracks of
+/// their own and their wide spacing is not mistaken for loss.
+/// </remarks>
 public sealed class SequenceTracker
 {
     private readonly uint[] _last;
+    private readonly long[] _seen;
+    private readonly long[] _gaps;
+    private readonly int _ownCounters;
     private int _tracks;
 
-    /// <summary>Gaps counted so far (messages the sequence numbers say never arrived).</summary>
-    public long Gaps { get; private set; }
+    /// <summary>A tracker for a shard of <paramref name="shardCpus"/> CPUs on a host of <paramref name="onlineCpus"/>.</summary>
+    public SequenceTracker(int shardCpus, int onlineCpus)
+    {
+        _ownCounters = Math.Max(1, shardCpus);
+        var tracks = Math.Max(_ownCounters, onlineCpus);
+        _last = new uint[tracks];
+        _seen = new long[tracks];
+        _gaps = new long[tracks];
+    }
+
+    /// <summary>Gaps counted so far on the shard's own counters (messages the numbers say never arrived).</summary>
+    public long Gaps
+    {
+        get
+        {
+            long total = 0;
+            foreach (var track in OwnTracks())
+                total += _gaps[track];
+            return total;
+        }
+    }
 
     /// <summary>Messages seen so far.</summary>
     public long Seen { get; private set; }
@@ -35,15 +63,9 @@ public sealed class SequenceTracker
         return gap - paid;
     }
 
-    /// <summary>A tracker for a shard of <paramref name="cpuCount"/> CPUs (so as many counters).</summary>
-    public SequenceTracker(int cpuCount)
-    {
-        _last = new uint[Math.Max(1, cpuCount)];
-    }
-
     /// <summary>
-    /// Records one message's sequence number; returns the gap before it on its counter (0 when it
-    /// follows on directly or starts a counter not seen before).
+    /// Records one message's sequence number; returns the gap before it on its counter when that is one
+    /// of the shard's own counters (0 when it follows on directly, starts a counter, or is a stray).
     /// </summary>
     public long Observe(uint sequence)
     {
@@ -63,14 +85,30 @@ public sealed class SequenceTracker
         if (bestDistance != 1 && _tracks < _last.Length)
         {
             // Not the next of any known counter while some CPU's counter is still unseen: start it.
-            _last[_tracks++] = sequence;
+            _last[_tracks] = sequence;
+            _seen[_tracks++] = 1;
             return 0;
         }
         if (best < 0)
             return 0; // behind every counter: nothing to learn from it
         _last[best] = sequence;
+        _seen[best]++;
         var gap = (long)bestDistance - 1;
-        Gaps += gap;
-        return gap;
+        _gaps[best] += gap;
+        return IsOwn(best) ? gap : 0;
     }
+
+    private bool IsOwn(int track)
+    {
+        var busier = 0;
+        for (var i = 0; i < _tracks; i++)
+        {
+            if (i != track && _seen[i] > _seen[track])
+                busier++;
+        }
+        return busier < _ownCounters;
+    }
+
+    private IEnumerable<int> OwnTracks() =>
+        Enumerable.Range(0, _tracks).OrderByDescending(i => _seen[i]).Take(_ownCounters);
 }

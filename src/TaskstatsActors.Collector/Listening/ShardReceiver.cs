@@ -269,12 +269,13 @@ public sealed class ShardReceiver : IDisposable
 
     /// <summary>
     /// Make before break. The new socket is opened first; then the old queue is drained into memory
-    /// (so the old socket has room and drops nothing in the next microseconds) and the new socket
-    /// registers at once: from that instant every exit goes to both sockets, and the old socket's loss
-    /// account closes (its later drops are the new socket's to count). Then the old socket is
-    /// deregistered, drained again and closed, all without waiting on the stream, so the new socket
-    /// cannot fill meanwhile. The new socket's first messages that the old one already delivered are
-    /// dropped as duplicates by (sequence, pid).
+    /// (so the old socket has room and drops nothing in the next microseconds), the new socket
+    /// registers, and the old one is deregistered right after: for those microseconds every exit goes
+    /// to both sockets. The old socket's loss account closes the instant the new one is registered;
+    /// the new socket's queue is empty during the overlap, so every drop it counts later is a real
+    /// loss. The old socket is then drained again and closed, without waiting on the stream. The new
+    /// socket's first messages that the old one already delivered are dropped as duplicates by
+    /// (sequence, pid).
     /// </summary>
     private async Task HandoverAsync(int receiveBuffer)
     {
@@ -287,7 +288,14 @@ public sealed class ShardReceiver : IDisposable
         {
             DrainOld(old, oldBatch, delivered);
             uint before = old.Socket.DropCount, after = before;
-            await next.Connection.RegisterAsync(_shard.Cpus, fromNew, _abort.Token, () => after = old.Socket.DropCount);
+            // The kernel adds the new listener inside send(); the old one is removed two system calls
+            // later, so the overlap (where the new queue is still empty and drops nothing) is microseconds.
+            // No acknowledgement for the old socket: a full queue could drop it.
+            await next.Connection.RegisterAsync(_shard.Cpus, fromNew, _abort.Token, () =>
+            {
+                after = old.Socket.DropCount;
+                old.Connection.Deregister(_shard.Cpus);
+            });
             // Drops between those two reads may have reached the new socket too; normally there are none.
             _figures.AddUncertain(after - before);
             var oldLoss = unchecked(after - old.DropsAccounted);
@@ -300,8 +308,6 @@ public sealed class ShardReceiver : IDisposable
             next.Dispose();
             throw;
         }
-        // A full queue could drop an acknowledgement, and the kernel has acted once send() returns.
-        old.Connection.Deregister(_shard.Cpus);
         DrainOld(old, oldBatch, delivered);
         old.Dispose();
 

@@ -87,11 +87,12 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
 
         var watchdog = Context.ActorOf(WatchdogActor.Props(_settings.Watchdog, _settings.ReceiveBuffer, _settings.MaxReceiveBuffer), "watchdog");
         var options = new ListenerOptions(_settings.ReceiveBuffer, _settings.BatchSize, _settings.PinListeners, _settings.BatchLinger);
+        var onlineCpus = _settings.Shards.Sum(shard => shard.Cpus.Count);
         foreach (var shard in _settings.Shards)
         {
             var figures = new ShardFigures();
             _shardFigures.Add((shard, figures));
-            var wiring = new ShardWiring(shard, options, _open, _events.Writer, figures, new SequenceTracker(shard.Cpus.Count));
+            var wiring = new ShardWiring(shard, options, _open, _events.Writer, figures, new SequenceTracker(shard.Cpus.Count, onlineCpus));
             var listener = Context.ActorOf(ListenerActor.Props(wiring, watchdog), $"listener-{shard.Index}");
             Context.Watch(listener);
             _listeners.Add(listener);

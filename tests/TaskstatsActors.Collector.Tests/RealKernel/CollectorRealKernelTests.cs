@@ -5,6 +5,8 @@ using TaskstatsActors.Collector.Events;
 using TaskstatsActors.Collector.Settings;
 using TaskstatsActors.Collector.Status;
 using TaskstatsActors.Collector.Supervision;
+using TaskstatsActors.Kernel.Netlink;
+using TaskstatsActors.Kernel.Taskstats;
 using TaskstatsActors.TestSupport;
 using Xunit.Abstractions;
 
@@ -108,12 +110,17 @@ public sealed class CollectorRealKernelTests(ITestOutputHelper output) : IDispos
             }
             """);
         var comm = LoadGenerator.UniqueComm("tafl");
+        // The oracle: one socket per shard with a huge buffer, registered before the collector and read
+        // only at the end. It hears every exit message of the shard's CPUs, in the kernel's order.
+        var oracles = new List<OracleListener>();
+        foreach (var shard in settings.Shards)
+            oracles.Add(await OracleListener.StartAsync(shard.Cpus));
         using var system = ActorSystem.Create("collector-overflow", config);
         var collector = await StartAsync(system, settings);
 
         var load = await LoadGenerator.RunAsync(new LoadOptions { Mode = LoadMode.Vfork, Count = 20000, Workers = 2, Comm = comm });
-        // A slow trickle afterwards, on every CPU, so that the last messages arrive and any loss lies
-        // between two delivered sequence numbers, where the test can see it.
+        // A slow trickle afterwards, on every CPU, so that the last messages of each shard arrive and
+        // any loss lies between two delivered messages, where the oracle can place it.
         foreach (var shard in settings.Shards)
             await LoadGenerator.RunAsync(new LoadOptions { Mode = LoadMode.Fork, Count = 20, Rate = 200, Cpu = shard.Cpus.First(), Comm = comm + "t" });
         var done = await collector.Ask<CollectorProtocol.ShutdownComplete>(CollectorProtocol.Shutdown.Instance, TimeSpan.FromSeconds(120));
@@ -128,20 +135,69 @@ public sealed class CollectorRealKernelTests(ITestOutputHelper output) : IDispos
         var batches = events.OfType<ExitBatch>().ToList();
         var received = batches.SelectMany(b => b.Messages).Count(m => m.Task?.Stats.AcComm == comm);
         Assert.True(received < load.Exits, "nothing of the storm was lost");
-        foreach (var shard in done.Summary.Shards)
+        foreach (var (shard, oracle) in done.Summary.Shards.Zip(oracles))
         {
-            // The kernel numbers every exit message per CPU: what it sent between the first and the
-            // last message we got, minus what we got, is what was lost. Each shard here is one CPU.
-            var sequences = batches.Where(b => b.Shard.Index == shard.Shard.Index).SelectMany(b => b.Messages).Select(m => (long)m.Sequence).ToList();
-            var sent = sequences.Max() - sequences.Min() + 1;
-            Assert.Equal(sequences.Count, sequences.Distinct().Count()); // no duplicates
+            var heard = oracle.Finish();
+            var delivered = batches.Where(b => b.Shard.Index == shard.Shard.Index).SelectMany(b => b.Messages)
+                .Select(m => (m.Sequence, m.Task?.Id ?? m.Process!.Value.Id)).ToList();
+            Assert.Equal(delivered.Count, delivered.Distinct().Count()); // nothing delivered twice
+            var deliveredSet = delivered.ToHashSet();
+            Assert.All(delivered, key => Assert.Contains(key, heard.Index));
+            // What the kernel sent the shard from the collector's first delivered message to its last,
+            // minus what it delivered, is what it lost.
+            var first = delivered.Min(key => heard.Index[key]);
+            var last = delivered.Max(key => heard.Index[key]);
+            var sent = last - first + 1;
             var reported = events.OfType<RecordsLost>().Where(l => l.Shard.Index == shard.Shard.Index).Sum(l => l.Count);
-            output.WriteLine($"shard {shard.Shard.Index}: sent {sent}, received {sequences.Count}, reported lost {shard.Lost}");
-            Assert.Equal(sent - sequences.Count, shard.Lost);
+            output.WriteLine($"shard {shard.Shard.Index}: kernel sent {sent}, delivered {delivered.Count}, reported lost {shard.Lost}");
+            Assert.Equal(sent - delivered.Count, shard.Lost);
             Assert.Equal(shard.Lost, reported);
         }
         var lostOurs = load.Exits - received;
         Assert.True(lostOurs <= done.Summary.Lost, $"{lostOurs} of ours missing but only {done.Summary.Lost} reported lost");
+    }
+
+    /// <summary>A listener that cannot lose: a 256 MiB buffer, read only once the test is over.</summary>
+    private sealed class OracleListener
+    {
+        private readonly TaskstatsConnection _connection;
+        private readonly Kernel.Cpus.CpuMask _cpus;
+
+        private OracleListener(TaskstatsConnection connection, Kernel.Cpus.CpuMask cpus)
+        {
+            _connection = connection;
+            _cpus = cpus;
+        }
+
+        public static async Task<OracleListener> StartAsync(Kernel.Cpus.CpuMask cpus)
+        {
+            var connection = await TaskstatsConnection.OpenAsync();
+            connection.Socket.SetReceiveBuffer(128 << 20);
+            await connection.RegisterAsync(cpus);
+            return new OracleListener(connection, cpus);
+        }
+
+        /// <summary>Deregisters, reads everything, and returns each message's position in the kernel's order.</summary>
+        public (Dictionary<(uint, uint), int> Index, int Count) Finish()
+        {
+            using var connection = _connection;
+            connection.Deregister(_cpus);
+            var index = new Dictionary<(uint, uint), int>();
+            var buffer = new byte[64 * 1024];
+            int length;
+            while ((length = connection.Socket.TryReceive(buffer)) >= 0)
+            {
+                foreach (var message in NetlinkMessage.Split(buffer.AsSpan(0, length)))
+                {
+                    if (message.Header.Type != connection.Family.Id)
+                        continue;
+                    var decoded = TaskstatsMessageDecoder.Decode(message);
+                    index.TryAdd((decoded.Sequence, decoded.Task?.Id ?? decoded.Process!.Value.Id), index.Count);
+                }
+            }
+            Assert.True(connection.Socket.DropCount == 0, $"the oracle itself lost {connection.Socket.DropCount} messages");
+            return (index, index.Count);
+        }
     }
 
     public void Dispose()
