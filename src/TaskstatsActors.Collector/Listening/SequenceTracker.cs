@@ -19,6 +19,9 @@ public sealed class SequenceTracker
     private readonly long[] _seen;
     private readonly long[] _gaps;
     private readonly int _ownCounters;
+
+    // Further ahead than any loss burst a socket can hold: a number from another CPU's counter.
+    private const uint FarAhead = 1u << 20;
     private int _tracks;
 
     /// <summary>A tracker for a shard of <paramref name="shardCpus"/> CPUs on a host of <paramref name="onlineCpus"/>.</summary>
@@ -76,21 +79,23 @@ public sealed class SequenceTracker
         {
             // Unsigned distance: wraps correctly at 2^32; values behind a counter come out huge.
             var distance = unchecked(sequence - _last[i]);
-            if (distance != 0 && distance < bestDistance && distance < int.MaxValue)
+            if (distance != 0 && distance < bestDistance && distance <= FarAhead)
             {
                 best = i;
                 bestDistance = distance;
             }
         }
-        if (bestDistance != 1 && _tracks < _last.Length)
+        // A value that continues no counter, while some counter of the shard's own CPUs is still unseen
+        // (or one that is behind or far ahead of all, while there is room for a stray): a counter of its own.
+        var startsCounter = best < 0 ? _tracks < _last.Length : bestDistance != 1 && _tracks < _ownCounters;
+        if (startsCounter)
         {
-            // Not the next of any known counter while some CPU's counter is still unseen: start it.
             _last[_tracks] = sequence;
             _seen[_tracks++] = 1;
             return 0;
         }
         if (best < 0)
-            return 0; // behind every counter: nothing to learn from it
+            return 0; // nothing to learn from it
         _last[best] = sequence;
         _seen[best]++;
         var gap = (long)bestDistance - 1;
