@@ -17,6 +17,7 @@ public static class TaskstatsCli
             ListenCommand.Create(environment),
             CheckCommand.Create(environment),
             CollectCommand.Create(environment),
+            ReportCommand.Create(environment),
             TopCommand.Create(environment),
         };
 

@@ -32,7 +32,7 @@ public sealed class DefaultConfigSpecs : IDisposable
     {
         var settings = SettingsLoader.Load(SettingsLoader.ParseFile(SettingsFixture.DefaultConfigFile));
 
-        Assert.Equal(["console", "jsonl", "prometheus"], settings.Sinks.Select(sink => sink.Name));
+        Assert.Equal(["console", "jsonl", "history", "prometheus"], settings.Sinks.Select(sink => sink.Name));
         var console = settings.Sinks[0];
         Assert.Equal("TaskstatsActors.Collector.Sinks.ConsoleSink", console.Type.FullName);
         Assert.Equal((64, SinkOverflow.Drop), (console.Buffer, console.Overflow));
@@ -86,7 +86,7 @@ public sealed class DefaultConfigSpecs : IDisposable
 
         var settings = SettingsLoader.Load(SettingsLoader.ParseFile(copy), _fixture.Sysfs("0-1"));
 
-        Assert.Equal(["jsonl", "prometheus"], settings.Sinks.Select(sink => sink.Name));
+        Assert.Equal(["jsonl", "history", "prometheus"], settings.Sinks.Select(sink => sink.Name));
         Assert.Equal(["0"], settings.Shards.Select(shard => shard.Cpus.ToString()));
         Assert.Contains(settings.Warnings, warning => warning.Contains("cpu 1 online but in no shard"));
     }
