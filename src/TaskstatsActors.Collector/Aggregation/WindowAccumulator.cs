@@ -77,19 +77,22 @@ public sealed class WindowAccumulator
     {
         if (message.Task is not { } task)
             return;
+        // Read the record once; the figures go to three groups.
         var stats = task.Stats;
         for (var c = 0; c < _readings.Length; c++)
             _readings[c] = DelayReading.Of(stats, Categories[c]);
+        // Fields the record's struct version lacks (null) add nothing.
+        var record = new RecordFigures((stats.AcUtime ?? 0) + (stats.AcStime ?? 0), stats.ReadBytes ?? 0, stats.WriteBytes ?? 0, _readings);
 
         _exits++;
-        _byCommand.For(stats.AcComm ?? UnknownCommand).Add(stats, _readings);
+        _byCommand.For(stats.AcComm ?? UnknownCommand).Add(record);
         if (stats.AcUid is { } uid)
-            _byUser.For(uid).Add(stats, _readings);
+            _byUser.For(uid).Add(record);
         // ac_tgid arrived in version 12; before it a task is taken as its own process.
         var pid = stats.AcPid ?? task.Id;
         var tgid = stats.AcTgid ?? pid;
         var process = _byProcess.For(tgid);
-        process.Add(stats, _readings);
+        process.Add(record);
         // Name the process after its leader; threads may carry names of their own.
         if (process.Command is null || pid == tgid)
             process.Command = stats.AcComm;
@@ -141,13 +144,13 @@ public sealed class WindowAccumulator
         public string? Command;
         public readonly DelaySum[] Delays = new DelaySum[Categories.Length];
 
-        public void Add(TaskStats stats, DelayReading[] readings)
+        public void Add(in RecordFigures record)
         {
             Exits++;
-            // Fields the record's struct version lacks (null) add nothing.
-            CpuTimeUs += (stats.AcUtime ?? 0) + (stats.AcStime ?? 0);
-            ReadBytes += stats.ReadBytes ?? 0;
-            WriteBytes += stats.WriteBytes ?? 0;
+            CpuTimeUs += record.CpuTimeUs;
+            ReadBytes += record.ReadBytes;
+            WriteBytes += record.WriteBytes;
+            var readings = record.Delays;
             for (var c = 0; c < readings.Length; c++)
             {
                 ref readonly var r = ref readings[c];
@@ -178,6 +181,9 @@ public sealed class WindowAccumulator
         }
     }
 
+    /// <summary>What one record adds to each of its groups.</summary>
+    private readonly record struct RecordFigures(ulong CpuTimeUs, ulong ReadBytes, ulong WriteBytes, DelayReading[] Delays);
+
     private struct DelaySum
     {
         public ulong Count;
@@ -192,8 +198,19 @@ public sealed class WindowAccumulator
     {
         private readonly Dictionary<TKey, Figures> _map = new();
         private Figures? _other;
+        // The last key asked for and its group: exits come in runs of one command, one user, one process's threads.
+        private TKey? _lastKey;
+        private Figures? _last;
 
         public Figures For(TKey key)
+        {
+            if (_last is not null && EqualityComparer<TKey>.Default.Equals(key, _lastKey))
+                return _last;
+            _lastKey = key;
+            return _last = Find(key);
+        }
+
+        private Figures Find(TKey key)
         {
             if (_map.Count < maxKeys)
             {
@@ -208,6 +225,8 @@ public sealed class WindowAccumulator
         {
             _map.Clear();
             _other = null;
+            _lastKey = default;
+            _last = null;
         }
 
         /// <summary>The top <paramref name="n"/> groups by exits; ties go to the smaller key, the overflow group last.</summary>

@@ -1,3 +1,5 @@
+using F = TaskstatsActors.Kernel.Taskstats.TaskstatsFields;
+
 namespace TaskstatsActors.Kernel.Taskstats;
 
 /// <summary>The kinds of waiting that delay accounting measures.</summary>
@@ -32,19 +34,27 @@ public readonly record struct DelayReading(DelayCategory Category, ulong? Count,
     /// <summary>All categories, in the order getdelays prints them.</summary>
     public static IReadOnlyList<DelayCategory> Categories { get; } = Enum.GetValues<DelayCategory>();
 
+    // Each category's count, total, max and min fields, in the order of the enum.
+    private static readonly (TaskstatsField Count, TaskstatsField Total, TaskstatsField Max, TaskstatsField Min)[] Fields =
+    [
+        (F.CpuCount, F.CpuDelayTotal, F.CpuDelayMax, F.CpuDelayMin),
+        (F.BlkioCount, F.BlkioDelayTotal, F.BlkioDelayMax, F.BlkioDelayMin),
+        (F.SwapinCount, F.SwapinDelayTotal, F.SwapinDelayMax, F.SwapinDelayMin),
+        (F.FreepagesCount, F.FreepagesDelayTotal, F.FreepagesDelayMax, F.FreepagesDelayMin),
+        (F.ThrashingCount, F.ThrashingDelayTotal, F.ThrashingDelayMax, F.ThrashingDelayMin),
+        (F.CompactCount, F.CompactDelayTotal, F.CompactDelayMax, F.CompactDelayMin),
+        (F.WpcopyCount, F.WpcopyDelayTotal, F.WpcopyDelayMax, F.WpcopyDelayMin),
+        (F.IrqCount, F.IrqDelayTotal, F.IrqDelayMax, F.IrqDelayMin),
+    ];
+
     /// <summary>Reads one category from a record, allocation-free.</summary>
-    public static DelayReading Of(TaskStats s, DelayCategory category) => category switch
+    public static DelayReading Of(TaskStats s, DelayCategory category)
     {
-        DelayCategory.Cpu => new(category, s.CpuCount, s.CpuDelayTotal, s.CpuDelayMax, s.CpuDelayMin),
-        DelayCategory.BlockIo => new(category, s.BlkioCount, s.BlkioDelayTotal, s.BlkioDelayMax, s.BlkioDelayMin),
-        DelayCategory.SwapIn => new(category, s.SwapinCount, s.SwapinDelayTotal, s.SwapinDelayMax, s.SwapinDelayMin),
-        DelayCategory.Reclaim => new(category, s.FreepagesCount, s.FreepagesDelayTotal, s.FreepagesDelayMax, s.FreepagesDelayMin),
-        DelayCategory.Thrashing => new(category, s.ThrashingCount, s.ThrashingDelayTotal, s.ThrashingDelayMax, s.ThrashingDelayMin),
-        DelayCategory.Compact => new(category, s.CompactCount, s.CompactDelayTotal, s.CompactDelayMax, s.CompactDelayMin),
-        DelayCategory.WriteProtectCopy => new(category, s.WpcopyCount, s.WpcopyDelayTotal, s.WpcopyDelayMax, s.WpcopyDelayMin),
-        DelayCategory.Irq => new(category, s.IrqCount, s.IrqDelayTotal, s.IrqDelayMax, s.IrqDelayMin),
-        _ => throw new ArgumentOutOfRangeException(nameof(category)),
-    };
+        if ((uint)category >= (uint)Fields.Length)
+            throw new ArgumentOutOfRangeException(nameof(category));
+        var (count, total, max, min) = Fields[(int)category];
+        return new(category, s.Get<ulong>(count), s.Get<ulong>(total), s.Get<ulong>(max), s.Get<ulong>(min));
+    }
 
     /// <summary>The average delay in nanoseconds, when there is a count.</summary>
     public double? AverageNs => Count is > 0 && TotalNs is { } total ? (double)total / Count.Value : null;

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
 using TaskstatsActors.Kernel.Netlink;
 
 namespace TaskstatsActors.Kernel.Taskstats;
@@ -13,7 +12,9 @@ namespace TaskstatsActors.Kernel.Taskstats;
 /// </summary>
 /// <remarks>
 /// The struct is in the sender's byte order; it is read as little-endian, which is the byte order of
-/// every host this runs on (x86-64, arm64). Allocates the record and the command name, nothing else.
+/// every host this runs on (x86-64, arm64). Decoding copies the payload into the record a few byte ranges
+/// at a time (one for versions 16 and 17; see <see cref="TaskstatsLayout"/>) and allocates the record
+/// only: command names come from a small cache (<see cref="CommNames"/>).
 /// </remarks>
 public static class TaskstatsDecoder
 {
@@ -50,45 +51,9 @@ public static class TaskstatsDecoder
             return false;
         }
 
-        stats = new TaskStats { PayloadLength = payload.Length };
-        foreach (var slot in layout.SlotSpan)
-            Read(slot.Field, payload.Slice(slot.Offset, slot.Size), stats);
+        var comm = layout.CommOffset < 0 ? null : CommNames.Decode(payload.Slice(layout.CommOffset, TaskstatsLayout.CommLength));
+        stats = new TaskStats(layout, payload, comm);
         error = null;
         return true;
-    }
-
-    private static void Read(TaskstatsField field, ReadOnlySpan<byte> bytes, TaskStats stats)
-    {
-        switch (field.Kind)
-        {
-            case TaskstatsFieldKind.U8:
-                field.SetNumber!(stats, bytes[0]);
-                break;
-            case TaskstatsFieldKind.U16:
-                field.SetNumber!(stats, BinaryPrimitives.ReadUInt16LittleEndian(bytes));
-                break;
-            case TaskstatsFieldKind.U32:
-                field.SetNumber!(stats, BinaryPrimitives.ReadUInt32LittleEndian(bytes));
-                break;
-            case TaskstatsFieldKind.U64:
-                field.SetNumber!(stats, BinaryPrimitives.ReadUInt64LittleEndian(bytes));
-                break;
-            case TaskstatsFieldKind.Comm:
-                field.SetText!(stats, ReadComm(bytes));
-                break;
-            case TaskstatsFieldKind.Timespec:
-                field.SetTime!(stats, new KernelTimespec(
-                    BinaryPrimitives.ReadInt64LittleEndian(bytes),
-                    BinaryPrimitives.ReadInt64LittleEndian(bytes[sizeof(long)..])));
-                break;
-        }
-    }
-
-    // The kernel NUL-terminates comm, but a full field without a NUL must not be read past.
-    private static string ReadComm(ReadOnlySpan<byte> bytes)
-    {
-        var end = bytes.IndexOf((byte)0);
-        var name = end < 0 ? bytes : bytes[..end];
-        return name.IsEmpty ? string.Empty : Encoding.UTF8.GetString(name);
     }
 }

@@ -45,22 +45,22 @@ public static class TaskstatsEncoder
         switch (field.Kind)
         {
             case TaskstatsFieldKind.U8:
-                bytes[0] = (byte)(field.GetNumber!(stats) ?? 0);
+                bytes[0] = (byte)(stats.GetNumber(field) ?? 0);
                 break;
             case TaskstatsFieldKind.U16:
-                BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)(field.GetNumber!(stats) ?? 0));
+                BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)(stats.GetNumber(field) ?? 0));
                 break;
             case TaskstatsFieldKind.U32:
-                BinaryPrimitives.WriteUInt32LittleEndian(bytes, (uint)(field.GetNumber!(stats) ?? 0));
+                BinaryPrimitives.WriteUInt32LittleEndian(bytes, (uint)(stats.GetNumber(field) ?? 0));
                 break;
             case TaskstatsFieldKind.U64:
-                BinaryPrimitives.WriteUInt64LittleEndian(bytes, field.GetNumber!(stats) ?? 0);
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes, stats.GetNumber(field) ?? 0);
                 break;
             case TaskstatsFieldKind.Comm:
-                WriteComm(field.GetText!(stats) ?? string.Empty, bytes);
+                WriteComm(stats.GetText(field) ?? string.Empty, bytes);
                 break;
             case TaskstatsFieldKind.Timespec:
-                var time = field.GetTime!(stats) ?? default;
+                var time = stats.GetTime(field) ?? default;
                 BinaryPrimitives.WriteInt64LittleEndian(bytes, time.Seconds);
                 BinaryPrimitives.WriteInt64LittleEndian(bytes[sizeof(long)..], time.Nanoseconds);
                 break;

@@ -23,24 +23,22 @@ public static class TaskstatsJson
         ArgumentNullException.ThrowIfNull(s);
         foreach (var field in TaskstatsLayout.FieldSpan)
         {
+            if (!s.Has(field))
+                continue;
             switch (field.Kind)
             {
                 case TaskstatsFieldKind.Comm:
-                    if (field.GetText!(s) is { } text)
-                        w.WriteString(field.JsonName, text);
+                    w.WriteString(field.JsonName, s.GetText(field));
                     break;
                 case TaskstatsFieldKind.Timespec:
-                    if (field.GetTime!(s) is { } time)
-                    {
-                        w.WriteStartObject(field.JsonName);
-                        w.WriteNumber(TvSec, time.Seconds);
-                        w.WriteNumber(TvNsec, time.Nanoseconds);
-                        w.WriteEndObject();
-                    }
+                    var time = s.GetTime(field)!.Value;
+                    w.WriteStartObject(field.JsonName);
+                    w.WriteNumber(TvSec, time.Seconds);
+                    w.WriteNumber(TvNsec, time.Nanoseconds);
+                    w.WriteEndObject();
                     break;
                 default:
-                    if (field.GetNumber!(s) is { } number)
-                        w.WriteNumber(field.JsonName, number);
+                    w.WriteNumber(field.JsonName, s.ReadNumber(field));
                     break;
             }
         }
