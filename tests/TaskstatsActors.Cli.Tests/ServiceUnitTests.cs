@@ -7,16 +7,8 @@ public sealed class ServiceUnitTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("taskstats-unit-").FullName;
 
-    private static string UnitText()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "config", "taskstats-actors.service");
-            if (File.Exists(candidate))
-                return File.ReadAllText(candidate);
-        }
-        throw new FileNotFoundException("config/taskstats-actors.service not found above the test directory");
-    }
+    private static string UnitText() =>
+        File.ReadAllText(TestSupport.RepositoryFiles.PathOf("config", "taskstats-actors.service"));
 
     [Fact]
     public void The_unit_should_run_unprivileged_with_only_CAP_NET_ADMIN_and_notify()

@@ -64,7 +64,8 @@ internal static class CheckCommand
         }
         catch (Exception e) when (e is TaskstatsUnavailableException or NetlinkErrorException)
         {
-            report.Line("taskstats family", CliErrors.Describe(e).Message, CliErrors.Describe(e).ExitCode);
+            var (message, code) = CliErrors.Describe(e);
+            report.Line("taskstats family", message, code);
             return false;
         }
         using (connection)

@@ -35,7 +35,7 @@ internal sealed record ReportMetric(string Name, string Title, DelayCategory? Ca
 
     /// <summary>The SQL expression, over one group's aggregate columns (see <see cref="ReportQuery"/>), ranked on.</summary>
     public string OrderExpression => Category is { } category
-        ? $"{HistorySchema.DelayPrefix(category)}_delay_total"
+        ? $"{DelayReading.KernelPrefix(category)}_delay_total"
         : this == CpuTime ? "cpu_time_us" : "(read_bytes + write_bytes)";
 
     /// <summary>This metric's value in a row; 0 where no record carried it.</summary>

@@ -13,7 +13,7 @@ internal static class ReportQuery
 {
     private static readonly string DelayAggregates = string.Join(",\n       ", DelayReading.Categories.Select(category =>
     {
-        var prefix = HistorySchema.DelayPrefix(category);
+        var prefix = DelayReading.KernelPrefix(category);
         return $"sum({prefix}_count) AS {prefix}_count, sum({prefix}_delay_total) AS {prefix}_delay_total, max({prefix}_delay_max) AS {prefix}_delay_max";
     }));
 
@@ -94,7 +94,7 @@ internal static class ReportQuery
         SqliteConnection connection, ReportRange range, ReportGrouping by, ReportMetric sort)
     {
         var metric = sort.Category is { } category
-            ? $"{HistorySchema.DelayPrefix(category)}_delay_total"
+            ? $"{DelayReading.KernelPrefix(category)}_delay_total"
             : sort == ReportMetric.CpuTime ? "coalesce(ac_utime, 0) + coalesce(ac_stime, 0)" : "coalesce(read_bytes, 0) + coalesce(write_bytes, 0)";
         using var query = Command(connection, $"""
             SELECT count(*), count(DISTINCT {by.Column}), total({metric}), min(time_us), max(time_us)
@@ -113,7 +113,7 @@ internal static class ReportQuery
         var delays = new Dictionary<DelayCategory, DelayTotals?>();
         foreach (var category in DelayReading.Categories)
         {
-            var prefix = HistorySchema.DelayPrefix(category);
+            var prefix = DelayReading.KernelPrefix(category);
             var count = Int64(reader, $"{prefix}_count");
             var total = Int64(reader, $"{prefix}_delay_total");
             delays[category] = count is null && total is null

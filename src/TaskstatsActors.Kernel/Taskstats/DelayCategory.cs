@@ -56,6 +56,18 @@ public readonly record struct DelayReading(DelayCategory Category, ulong? Count,
         return new(category, s.Get<ulong>(count), s.Get<ulong>(total), s.Get<ulong>(max), s.Get<ulong>(min));
     }
 
+    /// <summary>
+    /// The prefix of the category's fields in the kernel's struct (<c>cpu</c>, <c>blkio</c>, …; reclaim is
+    /// <c>freepages</c>), taken from the field table: <c>{prefix}_count</c>, <c>{prefix}_delay_total</c>.
+    /// </summary>
+    public static string KernelPrefix(DelayCategory category)
+    {
+        if ((uint)category >= (uint)Fields.Length)
+            throw new ArgumentOutOfRangeException(nameof(category));
+        var count = Fields[(int)category].Count.Name;
+        return count[..^"_count".Length];
+    }
+
     /// <summary>The average delay in nanoseconds, when there is a count.</summary>
     public double? AverageNs => Count is > 0 && TotalNs is { } total ? (double)total / Count.Value : null;
 

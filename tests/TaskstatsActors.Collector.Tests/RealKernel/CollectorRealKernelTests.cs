@@ -21,26 +21,12 @@ public sealed class CollectorRealKernelTests(ITestOutputHelper output) : IDispos
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("taskstats-collector-").FullName;
 
-    private static string DefaultConfigPath
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "config", "taskstats.conf");
-                if (File.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "TaskstatsActors.sln")))
-                    return candidate;
-            }
-            throw new FileNotFoundException("config/taskstats.conf not found above the test directory");
-        }
-    }
-
     /// <summary>The default file with lines appended, as a user would override it.</summary>
     private (Config Config, CollectorSettings Settings) LoadDefaultWith(string appended)
     {
         var path = Path.Combine(_directory, "taskstats.conf");
         // Another collector (another test assembly) may hold the default metrics port: take any free one.
-        File.WriteAllText(path, File.ReadAllText(DefaultConfigPath) + "\ntaskstats.sinks.prometheus.listen = \"127.0.0.1:0\"\n" + appended + "\n");
+        File.WriteAllText(path, File.ReadAllText(RepositoryFiles.PathOf("config", "taskstats.conf")) + "\ntaskstats.sinks.prometheus.listen = \"127.0.0.1:0\"\n" + appended + "\n");
         var config = SettingsLoader.ParseFile(path);
         return (config, SettingsLoader.Load(config));
     }

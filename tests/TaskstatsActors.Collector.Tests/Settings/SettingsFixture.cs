@@ -51,18 +51,6 @@ public sealed class SettingsFixture : IDisposable
     /// <summary>A HOCON string literal for a path (backslashes and quotes escaped).</summary>
     public static string Quote(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
-    /// <summary>The repository's <c>config/taskstats.conf</c>, found by walking up from the test binaries.</summary>
-    public static string DefaultConfigFile
-    {
-        get
-        {
-            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                var candidate = Path.Combine(directory.FullName, "config", "taskstats.conf");
-                if (File.Exists(candidate) && File.Exists(Path.Combine(directory.FullName, "TaskstatsActors.sln")))
-                    return candidate;
-            }
-            throw new FileNotFoundException("config/taskstats.conf not found above " + AppContext.BaseDirectory);
-        }
-    }
+    /// <summary>The repository's <c>config/taskstats.conf</c>.</summary>
+    public static string DefaultConfigFile => TestSupport.RepositoryFiles.PathOf("config", "taskstats.conf");
 }

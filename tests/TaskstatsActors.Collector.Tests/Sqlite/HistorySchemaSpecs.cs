@@ -91,7 +91,7 @@ public sealed class HistorySchemaSpecs : IDisposable
     [Fact]
     public void The_schema_document_should_name_every_table_column_and_index()
     {
-        var document = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "history-schema.md"));
+        var document = File.ReadAllText(TestSupport.RepositoryFiles.PathOf("docs", "history-schema.md"));
         using var connection = HistoryFiles.Read(NewHistory());
 
         var missing = new List<string>();
@@ -199,15 +199,5 @@ public sealed class HistorySchemaSpecs : IDisposable
 
         Assert.Contains("newer than this taskstats-actors knows", writing.Message);
         Assert.Equal(writing.Message, reading.Message);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "TaskstatsActors.sln")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("TaskstatsActors.sln not found above " + AppContext.BaseDirectory);
     }
 }

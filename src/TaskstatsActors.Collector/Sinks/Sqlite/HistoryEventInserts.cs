@@ -25,7 +25,7 @@ internal sealed class HistoryEventInserts : IDisposable
         var groupColumns = new List<string> { "window_id", "grouping", "key", "comm", "exits", "cpu_time_us", "read_bytes", "write_bytes" };
         foreach (var category in DelayReading.Categories)
         {
-            var prefix = HistorySchema.DelayPrefix(category);
+            var prefix = DelayReading.KernelPrefix(category);
             groupColumns.AddRange([$"{prefix}_count", $"{prefix}_delay_total", $"{prefix}_delay_max"]);
         }
         _group = Prepare(connection, HistorySchema.WindowGroups, groupColumns.ToArray());

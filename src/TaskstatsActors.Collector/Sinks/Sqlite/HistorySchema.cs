@@ -53,23 +53,6 @@ public static class HistorySchema
     /// <summary>The columns of <see cref="Exits"/> before the kernel's fields.</summary>
     public static IReadOnlyList<string> ExitKeyColumns { get; } = ["time_us", "shard", "seq", "scope", "scope_id"];
 
-    /// <summary>
-    /// The column prefix of each delay category in both <see cref="Exits"/> (<c>cpu_count</c>,
-    /// <c>cpu_delay_total</c>, …) and <see cref="WindowGroups"/>: the kernel's names, so reclaim is <c>freepages</c>.
-    /// </summary>
-    public static string DelayPrefix(DelayCategory category) => category switch
-    {
-        DelayCategory.Cpu => "cpu",
-        DelayCategory.BlockIo => "blkio",
-        DelayCategory.SwapIn => "swapin",
-        DelayCategory.Reclaim => "freepages",
-        DelayCategory.Thrashing => "thrashing",
-        DelayCategory.Compact => "compact",
-        DelayCategory.WriteProtectCopy => "wpcopy",
-        DelayCategory.Irq => "irq",
-        _ => throw new ArgumentOutOfRangeException(nameof(category)),
-    };
-
     /// <summary>The indexes, by name, each serving one kind of question the report asks.</summary>
     public static IReadOnlyList<(string Name, string Table, string Columns)> Indexes { get; } =
     [
@@ -194,7 +177,7 @@ public static class HistorySchema
         };
         foreach (var category in DelayReading.Categories)
         {
-            var prefix = DelayPrefix(category);
+            var prefix = DelayReading.KernelPrefix(category);
             groupColumns.Add($"{prefix}_count INTEGER");
             groupColumns.Add($"{prefix}_delay_total INTEGER");
             groupColumns.Add($"{prefix}_delay_max INTEGER");
