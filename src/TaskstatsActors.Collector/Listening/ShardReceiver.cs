@@ -66,11 +66,17 @@ public sealed class ShardReceiver : IDisposable
     /// <summary>Opens and registers the socket, then receives until stopped. Faults escape to the caller (the actor).</summary>
     public async Task RunAsync()
     {
-        _current = await OpenAndRegisterAsync(_options.ReceiveBuffer, pending: null);
+        // Exits can reach the socket between the kernel registering it and its acknowledgement arriving.
+        var early = new PendingMessages();
+        _current = await OpenAndRegisterAsync(_options.ReceiveBuffer, early);
         _observer.Registered(_current.GrantedBuffer);
         if (_faultReason is { } reason)
             await _output.WriteAsync(new ListenerRestarted(_shard, DateTimeOffset.UtcNow, _current.GrantedBuffer, $"fault: {reason}"), _abort.Token);
         var batch = new List<TaskstatsMessage>(_options.BatchSize);
+        foreach (var datagram in early.Datagrams)
+            Decode(datagram, batch, null, null);
+        await PublishAsync(batch);
+        batch = new List<TaskstatsMessage>(_options.BatchSize);
         while (true)
         {
             if (_commands.TryDequeue(out var command))
@@ -251,12 +257,12 @@ public sealed class ShardReceiver : IDisposable
         await _output.WriteAsync(new ExitBatch(_shard, batch, DateTimeOffset.UtcNow), _abort.Token);
     }
 
-    private async Task<ShardSocket> OpenAndRegisterAsync(int receiveBuffer, PendingMessages? pending, Action? registered = null)
+    private async Task<ShardSocket> OpenAndRegisterAsync(int receiveBuffer, PendingMessages early)
     {
         var socket = await ShardSocket.OpenAsync(_open, receiveBuffer, _abort.Token);
         try
         {
-            await socket.Connection.RegisterAsync(_shard.Cpus, pending, _abort.Token, registered);
+            await socket.Connection.RegisterAsync(_shard.Cpus, early, _abort.Token);
             _figures.SetQueue(0, socket.GrantedBuffer);
             return socket;
         }

@@ -35,6 +35,12 @@ public sealed class FakeKernel
     /// <summary>Task counts answered for CGROUPSTATS_CMD_GET; null answers EINVAL.</summary>
     public CgroupStats? Cgroup { get; set; }
 
+    /// <summary>
+    /// Runs once a cpumask is registered and before the acknowledgement is queued, as when a task exits
+    /// between the kernel adding a listener and its answer reaching the listener.
+    /// </summary>
+    public Action<FakeNetlinkSocket, CpuMask>? WhileRegistering { get; set; }
+
     /// <summary>What happened, in order: "open 1000", "register 1000 0-1", "deregister 1000 0-1", "close 1000".</summary>
     public ConcurrentQueue<string> Log { get; } = new();
 
@@ -162,6 +168,8 @@ public sealed class FakeKernel
                         }
                     }
                     Log.Enqueue($"{(register ? "register" : "deregister")} {socket.PortId} {mask}");
+                    if (register)
+                        WhileRegistering?.Invoke(socket, mask);
                     return Error(header, 0);
             }
         }
