@@ -248,13 +248,11 @@ public sealed class ShardReceiver : IDisposable
             await FlushLossAsync();
         if (batch.Count == 0)
             return;
-        var records = 0;
-        foreach (var message in batch)
-            records += (message.Task is null ? 0 : 1) + (message.Process is null ? 0 : 1);
-        _figures.Delivered(batch.Count, records);
+        var exits = new ExitBatch(_shard, batch, DateTimeOffset.UtcNow);
+        _figures.Delivered(batch.Count, exits.RecordCount);
         // Once messages flow again after a fault restart, later gaps are drops the counter reports.
         _countGapsAsLoss = false;
-        await _output.WriteAsync(new ExitBatch(_shard, batch, DateTimeOffset.UtcNow), _abort.Token);
+        await _output.WriteAsync(exits, _abort.Token);
     }
 
     private async Task<ShardSocket> OpenAndRegisterAsync(int receiveBuffer, PendingMessages early)
