@@ -57,6 +57,13 @@ internal sealed class ObservedSocket(FakeNetlinkSocket inner) : INetlinkSocket
 
     public void Send(ReadOnlySpan<byte> datagram) => inner.Send(datagram);
 
+    public bool WaitReadable(WakeSignal wake, TimeSpan timeout)
+    {
+        if (_acknowledged)
+            _listening.TrySetResult();
+        return inner.WaitReadable(wake, timeout);
+    }
+
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         if (_heldAcknowledgement is { } held)

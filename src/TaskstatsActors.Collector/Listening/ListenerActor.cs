@@ -20,7 +20,7 @@ public sealed class ListenerActor : ReceiveActor
     private readonly IActorRef _watchdog;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ShardReceiver? _receiver;
-    private PinnedThreadScheduler? _pinned;
+    private ListenerThreadScheduler? _thread;
     private IActorRef? _stopRequester;
     private bool _afterFault;
     private string? _faultReason;
@@ -56,9 +56,7 @@ public sealed class ListenerActor : ReceiveActor
     {
         var self = Self;
         var loop = _receiver = new ShardReceiver(_wiring, new Observer(self, _shard, _watchdog, _log), _afterFault, _faultReason);
-        var scheduler = TaskScheduler.Default;
-        if (_wiring.Options.Pin)
-            scheduler = _pinned = new PinnedThreadScheduler(_shard.Cpus, $"listener-{_shard.Index}");
+        var scheduler = _thread = new ListenerThreadScheduler(_wiring.Options.Pin ? _shard.Cpus : null, $"listener-{_shard.Index}");
         Task.Factory.StartNew(loop.RunAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap().ContinueWith(run => self.Tell(run.IsCompletedSuccessfully
                 ? new ListenerProtocol.LoopFinished(loop)
                 : new ListenerProtocol.LoopFailed(loop, run.Exception?.GetBaseException() ?? new OperationCanceledException("the receive loop was cancelled"))),
@@ -87,7 +85,7 @@ public sealed class ListenerActor : ReceiveActor
     protected override void PostStop()
     {
         _receiver?.Dispose();
-        _pinned?.Dispose();
+        _thread?.Dispose();
     }
 
     /// <summary>Carries the loop's reports to the watchdog, from the loop's thread.</summary>

@@ -13,13 +13,12 @@ namespace TaskstatsActors.Collector.Listening;
 /// bottom: register, then on every wake-up drain everything queued into one batch and hand it to
 /// the stream (waiting there when the stream backpressures), count every drop the kernel reports,
 /// replace the socket make-before-break when asked, and at the end deregister and drain.
-/// Only the loop touches the sockets. Its awaits deliberately resume on the current scheduler, so a
-/// loop started on a <see cref="PinnedThreadScheduler"/> stays on its pinned thread.
+/// Only the loop touches the sockets. It runs on a thread of its own (a <see cref="ListenerThreadScheduler"/>)
+/// and blocks there in <c>poll()</c>: its awaits deliberately resume on the current scheduler, so it stays
+/// on that thread, and the kernel wakes it once per wait, not once per datagram.
 /// </summary>
 public sealed class ShardReceiver : IDisposable
 {
-    private const int DatagramBuffer = 64 * 1024;
-
     private readonly ShardInfo _shard;
     private readonly ListenerOptions _options;
     private readonly Func<INetlinkSocket> _open;
@@ -27,10 +26,10 @@ public sealed class ShardReceiver : IDisposable
     private readonly ShardFigures _figures;
     private readonly SequenceTracker _tracker;
     private readonly IReceiverObserver _observer;
-    private readonly byte[] _buffer = new byte[DatagramBuffer];
+    private readonly DatagramBatch _datagrams = new();
     private readonly ConcurrentQueue<Command> _commands = new();
     private readonly CancellationTokenSource _abort = new();
-    private CancellationTokenSource _wake = new();
+    private readonly WakeSignal _wake = new();
     private ShardSocket? _current;
     private bool _countGapsAsLoss;
     private readonly string? _faultReason;
@@ -60,11 +59,26 @@ public sealed class ShardReceiver : IDisposable
     private void Post(Command command)
     {
         _commands.Enqueue(command);
-        _wake.Cancel();
+        _wake.Set();
     }
 
-    /// <summary>Opens and registers the socket, then receives until stopped. Faults escape to the caller (the actor).</summary>
+    /// <summary>
+    /// Opens and registers the socket, then receives until stopped. Faults escape to the caller (the actor).
+    /// Blocks the thread it runs on while it waits for exits.
+    /// </summary>
     public async Task RunAsync()
+    {
+        try
+        {
+            await ReceiveUntilStoppedAsync();
+        }
+        finally
+        {
+            _wake.Dispose();
+        }
+    }
+
+    private async Task ReceiveUntilStoppedAsync()
     {
         // Exits can reach the socket between the kernel registering it and its acknowledgement arriving.
         var early = new PendingMessages();
@@ -77,8 +91,10 @@ public sealed class ShardReceiver : IDisposable
             Decode(datagram, batch, null, null);
         await PublishAsync(batch);
         batch = new List<TaskstatsMessage>(_options.BatchSize);
+        var more = false;
         while (true)
         {
+            _abort.Token.ThrowIfCancellationRequested();
             if (_commands.TryDequeue(out var command))
             {
                 if (command is Command.Stop)
@@ -89,28 +105,21 @@ public sealed class ShardReceiver : IDisposable
                 await HandoverAsync(((Command.Replace)command).ReceiveBuffer);
                 continue;
             }
-            int length;
-            try
+            if (!more)
             {
-                length = await _current.Socket.ReceiveAsync(_buffer, _wake.Token);
+                if (!_current.Socket.WaitReadable(_wake, Timeout.InfiniteTimeSpan))
+                {
+                    _wake.Reset();
+                    continue; // a command, or the end
+                }
+                // Lets more exits queue up so that one drain takes many; a command cuts it short.
+                if (_options.Linger > TimeSpan.Zero)
+                    _wake.Wait(_options.Linger);
             }
-            catch (OperationCanceledException) when (!_abort.IsCancellationRequested)
-            {
-                _wake = new CancellationTokenSource();
-                continue;
-            }
-            catch (NetlinkOverflowException)
-            {
-                await OverflowAsync();
-                continue;
-            }
-            Decode(_buffer.AsSpan(0, length), batch, null, null);
-            if (_options.Linger > TimeSpan.Zero && _commands.IsEmpty)
-                await LingerAsync();
             Exception? fault = null;
             try
             {
-                await DrainAsync(_current, batch, null, null);
+                more = await DrainAsync(_current, batch, null, null);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -123,28 +132,25 @@ public sealed class ShardReceiver : IDisposable
         }
     }
 
-    /// <summary>Lets more messages queue up before the drain; a command (replace, stop) cuts it short.</summary>
-    private async Task LingerAsync()
+    /// <summary>
+    /// Receives without waiting until the queue is empty or the batch is full; true when it stopped
+    /// because the batch is full (more may be queued).
+    /// </summary>
+    private async Task<bool> DrainAsync(ShardSocket socket, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip, bool toEmpty = false)
     {
-        try
+        var full = false;
+        while (true)
         {
-            await Task.Delay(_options.Linger, _wake.Token);
-        }
-        catch (OperationCanceledException) when (!_abort.IsCancellationRequested)
-        {
-            _wake = new CancellationTokenSource();
-        }
-    }
-
-    /// <summary>Receives without waiting until the queue is empty or the batch is full.</summary>
-    private async Task DrainAsync(ShardSocket socket, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip, bool toEmpty = false)
-    {
-        while (toEmpty || batch.Count < _options.BatchSize)
-        {
-            int length;
+            if (!toEmpty && batch.Count >= _options.BatchSize)
+            {
+                full = true;
+                break;
+            }
+            int received;
             try
             {
-                length = socket.Socket.TryReceive(_buffer);
+                // Under backpressure what the batch cannot take stays in the socket, where a drop is counted.
+                received = socket.Socket.ReceiveBatch(_datagrams, toEmpty ? int.MaxValue : _options.BatchSize - batch.Count);
             }
             catch (NetlinkOverflowException)
             {
@@ -152,13 +158,25 @@ public sealed class ShardReceiver : IDisposable
                     await OverflowAsync();
                 continue;
             }
-            if (length < 0)
+            if (received == 0)
                 break;
-            Decode(_buffer.AsSpan(0, length), batch, record, skip);
+            DecodeReceived(batch, record, skip);
         }
         _figures.SetQueue(socket.Socket.QueuedBytes, socket.GrantedBuffer);
         if (socket == _current)
             await ReportDropsAsync(socket, overflow: false);
+        return full;
+    }
+
+    private void DecodeReceived(List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip)
+    {
+        for (var i = 0; i < _datagrams.Count; i++)
+        {
+            if (_datagrams.IsTruncated(i))
+                Malformed(); // longer than any exit message: not one we can read
+            else
+                Decode(_datagrams[i], batch, record, skip);
+        }
     }
 
     private void Decode(ReadOnlySpan<byte> datagram, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip)
@@ -334,18 +352,18 @@ public sealed class ShardReceiver : IDisposable
     {
         while (true)
         {
-            int length;
+            int received;
             try
             {
-                length = old.Socket.TryReceive(_buffer);
+                received = old.Socket.ReceiveBatch(_datagrams);
             }
             catch (NetlinkOverflowException)
             {
                 continue; // its drops are read from the counter when its account closes
             }
-            if (length < 0)
+            if (received == 0)
                 return;
-            Decode(_buffer.AsSpan(0, length), batch, delivered, null);
+            DecodeReceived(batch, delivered, null);
         }
     }
 
@@ -366,7 +384,7 @@ public sealed class ShardReceiver : IDisposable
     public void Dispose()
     {
         _abort.Cancel();
-        _wake.Cancel();
+        _wake.Set();
         _current?.Dispose();
         _current = null;
     }

@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace TaskstatsActors.Kernel.Netlink;
 
 /// <summary>
@@ -23,6 +25,45 @@ public interface INetlinkSocket : IDisposable
     /// queue is empty. Throws <see cref="NetlinkOverflowException"/> on <c>ENOBUFS</c>.
     /// </summary>
     int TryReceive(Span<byte> buffer);
+
+    /// <summary>
+    /// Blocks the calling thread until a datagram (or an overflow report) is queued, <paramref name="wake"/>
+    /// is set, or <paramref name="timeout"/> passes; true when the socket is readable. Unlike
+    /// <see cref="ReceiveAsync"/> this involves no other thread, so a receive loop on its own thread
+    /// wakes once per wait rather than once per datagram.
+    /// </summary>
+    bool WaitReadable(WakeSignal wake, TimeSpan timeout);
+
+    /// <summary>
+    /// Receives as many queued datagrams as fit in <paramref name="batch"/>, but no more than
+    /// <paramref name="limit"/>, without waiting, and returns how many (0 when the queue is empty).
+    /// Throws <see cref="NetlinkOverflowException"/> on <c>ENOBUFS</c>; a failure met after some datagrams
+    /// were received is thrown by the next call instead.
+    /// This default receives one datagram at a time; the real socket makes one <c>recvmmsg()</c> call.
+    /// </summary>
+    int ReceiveBatch(DatagramBatch batch, int limit = int.MaxValue)
+    {
+        batch.Clear();
+        batch.ThrowPendingFault();
+        while (batch.Count < Math.Min(batch.Capacity, limit))
+        {
+            int length;
+            try
+            {
+                length = TryReceive(batch.NextSlot);
+            }
+            catch (Exception e) when (batch.Count > 0)
+            {
+                // As recvmmsg() does: what was received is returned, the error comes with the next call.
+                batch.PendingFault = ExceptionDispatchInfo.Capture(e);
+                break;
+            }
+            if (length < 0)
+                break;
+            batch.Add(length, truncated: false);
+        }
+        return batch.Count;
+    }
 
     /// <summary>
     /// Asks for a receive buffer of <paramref name="bytes"/> (<c>SO_RCVBUFFORCE</c>, else <c>SO_RCVBUF</c>)

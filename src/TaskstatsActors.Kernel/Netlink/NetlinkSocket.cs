@@ -6,8 +6,10 @@ namespace TaskstatsActors.Kernel.Netlink;
 
 /// <summary>
 /// A real <c>AF_NETLINK</c>/<c>NETLINK_GENERIC</c> socket. .NET refuses address family 16, so the
-/// descriptor is made with libc and then wrapped in <see cref="Socket"/>, which gives us epoll-driven
-/// async receives and the raw socket options we need.
+/// descriptor is made with libc and then wrapped in <see cref="Socket"/> for sends and socket options.
+/// Waiting is done with our own <c>poll()</c>, never with <see cref="Socket"/>'s async receives: those
+/// register the descriptor with the runtime's epoll thread, which then wakes for every datagram the
+/// kernel queues (tens of thousands a second in an exit storm), whoever is reading.
 /// </summary>
 public sealed class NetlinkSocket : INetlinkSocket
 {
@@ -68,13 +70,61 @@ public sealed class NetlinkSocket : INetlinkSocket
     /// <inheritdoc />
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var received = TryReceive(buffer.Span);
+            if (received >= 0)
+                return received;
+            // Requests and the one-shot commands wait here, rarely and briefly: a pool thread may block.
+            using var wake = new WakeSignal();
+            await using var registration = cancellationToken.Register(wake.Set).ConfigureAwait(false);
+            await Task.Run(() => WaitReadable(wake, Timeout.InfiniteTimeSpan), CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public bool WaitReadable(WakeSignal wake, TimeSpan timeout) =>
+        Readiness.Wait(_socket.SafeHandle, wake.Descriptor, timeout) == 0;
+
+    /// <inheritdoc />
+    public unsafe int ReceiveBatch(DatagramBatch batch, int limit = int.MaxValue)
+    {
+        batch.Clear();
+        var held = false;
         try
         {
-            return await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            _socket.SafeHandle.DangerousAddRef(ref held);
+            var fd = (int)_socket.SafeHandle.DangerousGetHandle();
+            fixed (LibC.MMsgHdr* headers = batch.Headers)
+            {
+                while (true)
+                {
+                    var received = LibC.recvmmsg(fd, headers, (uint)Math.Clamp(limit, 1, batch.Capacity), LibC.MSG_DONTWAIT, null);
+                    if (received >= 0)
+                    {
+                        for (var i = 0; i < received; i++)
+                            batch.Add((int)headers[i].Length, (headers[i].Header.Flags & LibC.MSG_TRUNC) != 0);
+                        return received;
+                    }
+                    switch (Marshal.GetLastPInvokeError())
+                    {
+                        case Errno.EINTR:
+                            continue;
+                        case Errno.EAGAIN:
+                            return 0;
+                        case Errno.ENOBUFS:
+                            throw new NetlinkOverflowException();
+                        case var errno:
+                            throw new NetlinkErrorException("receiving from the netlink socket", errno);
+                    }
+                }
+            }
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.NoBufferSpaceAvailable)
+        finally
         {
-            throw new NetlinkOverflowException();
+            if (held)
+                _socket.SafeHandle.DangerousRelease();
         }
     }
 

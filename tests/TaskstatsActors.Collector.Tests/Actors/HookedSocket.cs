@@ -65,21 +65,26 @@ public sealed class HookedSocket : INetlinkSocket
         Inner.Send(datagram);
     }
 
-    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        Inner.ReceiveAsync(buffer, cancellationToken);
+
+    public bool WaitReadable(WakeSignal wake, TimeSpan timeout)
     {
         if (Volatile.Read(ref _pause) is { } pause)
         {
             _parked = true;
             try
             {
-                await pause.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                // A wake-up (a command for the loop) ends the parking, as it ends any wait.
+                if (Task.WaitAny([pause.Task, wake.WhenSet]) != 0)
+                    return false;
             }
             finally
             {
                 _parked = false;
             }
         }
-        return await Inner.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return Inner.WaitReadable(wake, timeout);
     }
 
     public int TryReceive(Span<byte> buffer) => Inner.TryReceive(buffer);

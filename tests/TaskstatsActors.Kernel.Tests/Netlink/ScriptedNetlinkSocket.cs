@@ -30,6 +30,12 @@ internal sealed class ScriptedNetlinkSocket(Func<NetlinkHeader, IEnumerable<obje
         return Deliver(item, buffer.Span);
     }
 
+    public bool WaitReadable(WakeSignal wake, TimeSpan timeout)
+    {
+        var readable = _queue.Reader.WaitToReadAsync().AsTask();
+        return Task.WaitAny([readable, wake.WhenSet], timeout) == 0 && readable.Result;
+    }
+
     public int TryReceive(Span<byte> buffer) => _queue.Reader.TryRead(out var item) ? Deliver(item, buffer) : -1;
 
     private static int Deliver(object item, Span<byte> buffer)

@@ -80,6 +80,20 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
     }
 
     /// <inheritdoc />
+    public bool WaitReadable(WakeSignal wake, TimeSpan timeout)
+    {
+        lock (_gate)
+        {
+            if (_overflowPending)
+                return true;
+        }
+        var readable = _queue.Reader.WaitToReadAsync().AsTask();
+        if (Task.WaitAny([readable, wake.WhenSet], timeout) != 0)
+            return false;
+        return readable.Result ? true : throw new ObjectDisposedException(nameof(FakeNetlinkSocket));
+    }
+
+    /// <inheritdoc />
     public int TryReceive(Span<byte> buffer)
     {
         lock (_gate)

@@ -5,19 +5,23 @@ using TaskstatsActors.Kernel.Host;
 namespace TaskstatsActors.Collector.Listening;
 
 /// <summary>
-/// Runs tasks on one dedicated thread pinned to a shard's CPUs, so that a listener's receive loop
-/// (whose awaits resume on the current scheduler) reads its socket where its exits happen.
+/// Runs tasks on one dedicated thread: a listener's receive loop, whose awaits resume on the current
+/// scheduler and which blocks in <c>poll()</c>, so it must not sit on a pool thread. Optionally pinned to
+/// the shard's CPUs, so that the loop reads its socket where its exits happen.
 /// </summary>
-internal sealed class PinnedThreadScheduler : TaskScheduler, IDisposable
+internal sealed class ListenerThreadScheduler : TaskScheduler, IDisposable
 {
     private readonly BlockingCollection<Task> _queue = new();
     private readonly Thread _thread;
 
-    public PinnedThreadScheduler(CpuMask cpus, string name)
+    /// <param name="pinTo">The CPUs to pin the thread to, or null to let it run anywhere.</param>
+    /// <param name="name">The thread's name (as <c>ps -L</c> and debuggers show it).</param>
+    public ListenerThreadScheduler(CpuMask? pinTo, string name)
     {
         _thread = new Thread(() =>
         {
-            CpuAffinity.PinCurrentThread(cpus);
+            if (pinTo is { } cpus)
+                CpuAffinity.PinCurrentThread(cpus);
             foreach (var task in _queue.GetConsumingEnumerable())
                 TryExecuteTask(task);
         })
