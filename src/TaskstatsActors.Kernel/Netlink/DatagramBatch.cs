@@ -62,7 +62,11 @@ public sealed unsafe class DatagramBatch
     }
 
     /// <summary>True when the datagram was longer than <see cref="DatagramSize"/> and its tail is missing.</summary>
-    public bool IsTruncated(int index) => _truncated[index];
+    public bool IsTruncated(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
+        return _truncated[index];
+    }
 
     internal LibC.MMsgHdr[] Headers { get; }
 

@@ -76,10 +76,12 @@ public sealed class NetlinkSocket : INetlinkSocket
             var received = TryReceive(buffer.Span);
             if (received >= 0)
                 return received;
-            // Requests and the one-shot commands wait here, rarely and briefly: a pool thread may block.
+            // Requests and the one-shot commands wait here. The wait blocks in poll(), so it gets a thread
+            // of its own: on a pool thread it could hold back the very timer that is to cancel it.
             using var wake = new WakeSignal();
             await using var registration = cancellationToken.Register(wake.Set).ConfigureAwait(false);
-            await Task.Run(() => WaitReadable(wake, Timeout.InfiniteTimeSpan), CancellationToken.None).ConfigureAwait(false);
+            await Task.Factory.StartNew(() => WaitReadable(wake, Timeout.InfiniteTimeSpan), CancellationToken.None,
+                TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).ConfigureAwait(false);
         }
     }
 
@@ -91,6 +93,8 @@ public sealed class NetlinkSocket : INetlinkSocket
     public unsafe int ReceiveBatch(DatagramBatch batch, int limit = int.MaxValue)
     {
         batch.Clear();
+        if (limit <= 0)
+            return 0;
         var held = false;
         try
         {
@@ -100,7 +104,7 @@ public sealed class NetlinkSocket : INetlinkSocket
             {
                 while (true)
                 {
-                    var received = LibC.recvmmsg(fd, headers, (uint)Math.Clamp(limit, 1, batch.Capacity), LibC.MSG_DONTWAIT, null);
+                    var received = LibC.recvmmsg(fd, headers, (uint)Math.Min(limit, batch.Capacity), LibC.MSG_DONTWAIT, null);
                     if (received >= 0)
                     {
                         for (var i = 0; i < received; i++)
