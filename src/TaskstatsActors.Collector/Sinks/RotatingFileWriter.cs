@@ -16,6 +16,9 @@ public sealed class RotatingFileWriter : IDisposable
     private const int BufferSize = 64 * 1024;
 
     private FileStream _stream;
+    // Kept here rather than asked of the stream: FileStream.Length is an fstat() per call, and the
+    // JSON Lines sink asks before every batch.
+    private long _length;
 
     /// <summary>Opens (creating it and its directory if needed) the file at <paramref name="path"/> for appending.</summary>
     /// <param name="path">The file; relative paths are taken from the working directory.</param>
@@ -31,7 +34,7 @@ public sealed class RotatingFileWriter : IDisposable
         Keep = keep;
         if (System.IO.Path.GetDirectoryName(Path) is { Length: > 0 } directory)
             Directory.CreateDirectory(directory);
-        _stream = Open();
+        (_stream, _length) = Open();
     }
 
     /// <summary>The active file's full path.</summary>
@@ -44,7 +47,7 @@ public sealed class RotatingFileWriter : IDisposable
     public int Keep { get; }
 
     /// <summary>Bytes in the active file, written or still buffered.</summary>
-    public long Length => _stream.Length;
+    public long Length => _length;
 
     /// <summary>How many times the file was rotated since it was opened.</summary>
     public int Rotations { get; private set; }
@@ -52,7 +55,7 @@ public sealed class RotatingFileWriter : IDisposable
     /// <summary>The byte that ends the active file (buffered or not), or null when it is empty.</summary>
     public byte? LastByte()
     {
-        if (_stream.Length == 0)
+        if (_length == 0)
             return null;
         _stream.Flush();
         using var reader = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
@@ -66,9 +69,10 @@ public sealed class RotatingFileWriter : IDisposable
     /// </summary>
     public void Write(ReadOnlySpan<byte> bytes)
     {
-        if (RotateSize > 0 && _stream.Length > 0 && _stream.Length + bytes.Length > RotateSize)
+        if (RotateSize > 0 && _length > 0 && _length + bytes.Length > RotateSize)
             Rotate();
         _stream.Write(bytes);
+        _length += bytes.Length;
     }
 
     /// <summary>Hands buffered bytes to the kernel, so a reader of the file sees them.</summary>
@@ -77,9 +81,12 @@ public sealed class RotatingFileWriter : IDisposable
     /// <summary>Flushes and closes the file.</summary>
     public void Dispose() => _stream.Dispose();
 
-    private FileStream Open() =>
+    private (FileStream Stream, long Length) Open()
+    {
         // FileShare.Read: tail -f and the tests may read while we write; Delete: logrotate-style tools may move it.
-        new(Path, FileMode.Append, FileAccess.Write, FileShare.Read | FileShare.Delete, BufferSize);
+        var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read | FileShare.Delete, BufferSize);
+        return (stream, stream.Length);
+    }
 
     private void Rotate()
     {
@@ -96,7 +103,7 @@ public sealed class RotatingFileWriter : IDisposable
                     File.Move(Numbered(n), Numbered(n + 1));
             File.Move(Path, Numbered(1));
         }
-        _stream = Open();
+        (_stream, _length) = Open();
         Rotations++;
     }
 

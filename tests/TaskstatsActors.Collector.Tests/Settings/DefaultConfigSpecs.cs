@@ -56,7 +56,7 @@ public sealed class DefaultConfigSpecs : IDisposable
         Assert.Equal(DelayAccountingMode.Warn, file.DelayAccounting);
         Assert.Equal(TimeSpan.FromSeconds(10), file.StatusInterval);
         Assert.False(file.PinListeners);
-        Assert.Equal((256, 64), (file.BatchSize, file.StreamBuffer));
+        Assert.Equal((1024, 64), (file.BatchSize, file.StreamBuffer));
         Assert.Equal(new WatchdogSettings(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60)), file.Watchdog);
         Assert.Equal((TimeSpan.FromSeconds(10), 20), (file.AggregateWindow, file.AggregateTop));
     }
