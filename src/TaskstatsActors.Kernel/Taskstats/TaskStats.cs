@@ -323,13 +323,13 @@ public sealed class TaskStats
 
     /// <summary>Whether the record has the field (version 1 fields: always).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool Has(TaskstatsField field) => _present.Contains(field.Index);
+    public bool Has(TaskstatsField field) => _present.Contains(field.Index);
 
     /// <summary>A number field's value, or null when the record does not have it.</summary>
-    internal ulong? GetNumber(TaskstatsField field) => Has(field) ? ReadNumber(field) : null;
+    public ulong? GetNumber(TaskstatsField field) => Has(field) ? ReadNumber(field) : null;
 
     /// <summary>A number field's value, for a caller that knows the record has the field.</summary>
-    internal ulong ReadNumber(TaskstatsField field) => field.Kind switch
+    public ulong ReadNumber(TaskstatsField field) => field.Kind switch
     {
         TaskstatsFieldKind.U8 => Read<byte>(field),
         TaskstatsFieldKind.U16 => Read<ushort>(field),
@@ -364,7 +364,7 @@ public sealed class TaskStats
     }
 
     /// <summary>The text field (<c>ac_comm</c>, the only one).</summary>
-    internal string? GetText(TaskstatsField field) => Has(field) ? _comm : null;
+    public string? GetText(TaskstatsField field) => Has(field) ? _comm : null;
 
     /// <summary>Sets the text field (<c>ac_comm</c>), or makes it absent.</summary>
     internal void SetText(TaskstatsField field, string? value)
