@@ -39,9 +39,10 @@ public static class HistoryDatabase
             HistorySchema.Ensure(connection);
             Pragma(connection, "journal_mode = WAL");
             Pragma(connection, synchronousFull ? "synchronous = FULL" : "synchronous = NORMAL");
-            // Savepoints keep their undo pages in memory; a 32 MiB page cache keeps the indexes' hot pages.
+            // Savepoints keep their undo pages in memory. An 8 MiB page cache holds the hot pages of the two
+            // indexes on exits; 32 MiB cost 12-25 MB more peak memory and no less CPU at full rate.
             Pragma(connection, "temp_store = MEMORY");
-            Pragma(connection, "cache_size = -32768");
+            Pragma(connection, "cache_size = -8192");
             // The log is reset after each checkpoint; this caps the size it is left at.
             Pragma(connection, "journal_size_limit = 67108864");
             return connection;
