@@ -258,9 +258,12 @@ public static class Bench
             Contender.Collect("collect-default", "collect, default config"),
             Contender.Collect("collect-one-shard", $"collect, one shard on all CPUs ({online})", $"taskstats.shards = [\"{online}\"]"),
             Contender.Collect("collect-per-cpu", "collect, one shard per CPU", $"taskstats.shards = {perCpu}"),
-            // Not a configuration anyone would run: it shows what the pipeline costs without the default sinks' formatting and writing.
-            Contender.Collect("collect-no-sinks", "collect, default config without its console and JSON Lines sinks",
-                "taskstats.sinks.console.enabled = off", "taskstats.sinks.jsonl.enabled = off"),
+            // What JSON Lines, off by default, adds when an operator turns it on.
+            Contender.Collect("collect-jsonl", "collect, default config with JSON Lines on", "taskstats.sinks.jsonl.enabled = on"),
+            // Not a configuration anyone would run: it shows what the pipeline (listeners, stream, aggregator) costs
+            // without the default sinks' formatting and writing; only the harness's counting sink remains.
+            Contender.Collect("collect-no-sinks", "collect, default config without its console, history and Prometheus sinks",
+                "taskstats.sinks.console.enabled = off", "taskstats.sinks.history.enabled = off", "taskstats.sinks.prometheus.enabled = off"),
         ];
         IReadOnlyList<Contender> lossy =
         [

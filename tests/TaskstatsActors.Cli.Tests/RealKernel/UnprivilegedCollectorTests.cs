@@ -58,7 +58,7 @@ public sealed class UnprivilegedCollectorTests : IDisposable
         Assert.True(exitCode == 0, output);
         Assert.Contains("registered, receive buffer", output);
         Assert.Contains("collected for", output);
-        Assert.True(File.Exists(Path.Combine(_directory, "data", "exits.jsonl")), output);
+        Assert.True(File.Exists(Path.Combine(_directory, "data", "taskstats.db")), output);
     }
 
     [SkippableFact]

@@ -47,11 +47,11 @@ public sealed class CollectorRealKernelTests(ITestOutputHelper output) : IDispos
     }
 
     [SkippableFact]
-    public async Task Default_config_should_deliver_every_one_of_5000_exits_to_the_jsonl_file_and_report_no_loss()
+    public async Task Default_config_with_jsonl_on_should_deliver_every_one_of_5000_exits_to_the_file_and_report_no_loss()
     {
         TestSupport.RealKernel.SkipUnlessAvailable();
         var jsonl = Path.Combine(_directory, "out", "test.jsonl");
-        var (config, settings) = LoadDefaultWith($"taskstats.sinks.jsonl.path = \"{jsonl}\"\ntaskstats.status-interval = 0s");
+        var (config, settings) = LoadDefaultWith($"taskstats.sinks.jsonl.enabled = on\ntaskstats.sinks.jsonl.path = \"{jsonl}\"\ntaskstats.status-interval = 0s");
         var comm = LoadGenerator.UniqueComm("ta5k");
         using var system = ActorSystem.Create("collector-5000", config);
         var collector = await StartAsync(system, settings);

@@ -28,15 +28,21 @@ public sealed class DefaultConfigSpecs : IDisposable
     }
 
     [Fact]
-    public void Default_file_should_configure_console_and_jsonl_sinks()
+    public void Default_file_should_configure_console_history_and_prometheus_and_keep_jsonl_one_line_away()
     {
         var settings = SettingsLoader.Load(SettingsLoader.ParseFile(SettingsFixture.DefaultConfigFile));
 
-        Assert.Equal(["console", "jsonl", "history", "prometheus"], settings.Sinks.Select(sink => sink.Name));
+        Assert.Equal(["console", "history", "prometheus"], settings.Sinks.Select(sink => sink.Name));
         var console = settings.Sinks[0];
         Assert.Equal("TaskstatsActors.Collector.Sinks.ConsoleSink", console.Type.FullName);
         Assert.Equal((64, SinkOverflow.Drop), (console.Buffer, console.Overflow));
-        var jsonl = settings.Sinks[1];
+
+        var copy = _fixture.PathOf("taskstats.conf");
+        File.Copy(SettingsFixture.DefaultConfigFile, copy);
+        File.AppendAllText(copy, "\ntaskstats.sinks.jsonl.enabled = on\n");
+        var withJsonl = SettingsLoader.Load(SettingsLoader.ParseFile(copy));
+        Assert.Equal(["console", "jsonl", "history", "prometheus"], withJsonl.Sinks.Select(sink => sink.Name));
+        var jsonl = withJsonl.Sinks[1];
         Assert.Equal("TaskstatsActors.Collector.Sinks.JsonLinesSink", jsonl.Type.FullName);
         Assert.Equal((256, SinkOverflow.Backpressure), (jsonl.Buffer, jsonl.Overflow));
         Assert.Equal("data/exits.jsonl", jsonl.Config.GetString("path"));
@@ -66,7 +72,7 @@ public sealed class DefaultConfigSpecs : IDisposable
     {
         var copy = _fixture.PathOf("taskstats.conf");
         File.Copy(SettingsFixture.DefaultConfigFile, copy);
-        File.AppendAllText(copy, "\ntaskstats.sinks.jsonl.path = \"out/test.jsonl\"\n");
+        File.AppendAllText(copy, "\ntaskstats.sinks.jsonl.enabled = on\ntaskstats.sinks.jsonl.path = \"out/test.jsonl\"\n");
 
         var settings = SettingsLoader.Load(SettingsLoader.ParseFile(copy));
 
@@ -86,7 +92,7 @@ public sealed class DefaultConfigSpecs : IDisposable
 
         var settings = SettingsLoader.Load(SettingsLoader.ParseFile(copy), _fixture.Sysfs("0-1"));
 
-        Assert.Equal(["jsonl", "history", "prometheus"], settings.Sinks.Select(sink => sink.Name));
+        Assert.Equal(["history", "prometheus"], settings.Sinks.Select(sink => sink.Name));
         Assert.Equal(["0"], settings.Shards.Select(shard => shard.Cpus.ToString()));
         Assert.Contains(settings.Warnings, warning => warning.Contains("cpu 1 online but in no shard"));
     }
