@@ -24,6 +24,8 @@ internal sealed record BenchOptions
     public string? Collector { get; init; }
     public bool Keep { get; init; }
     public IReadOnlySet<string>? Only { get; init; }
+    public string? Before { get; init; }
+    public string BeforeLabel { get; init; } = "an earlier build";
 
     public const string Usage = """
         usage: TaskstatsActors.Bench [all|storms|soak] [options]      (as root)
@@ -44,6 +46,9 @@ internal sealed record BenchOptions
           --out FILE             the report (default: BENCHMARKS.md at the repository root); raw figures go to FILE's .json
           --collector PATH       the taskstats-actors executable (default: src/TaskstatsActors.Cli/bin/<this build's configuration>/net10.0)
           --only ID,ID           run only these contenders (ids as in the raw figures: baseline, c-recv, collect-default, ...)
+          --before PATH          also run another build's taskstats-actors (e.g. of an earlier commit) on its own default
+                                 config, as contender collect-before, for before/after figures from the same run
+          --before-label TEXT    what --before is, for the tables (default "an earlier build")
           --keep                 keep the scratch directories (config, JSON Lines files, logs) of every run
         """;
 
@@ -115,6 +120,12 @@ internal sealed record BenchOptions
                     break;
                 case "--only":
                     options = options with { Only = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) };
+                    break;
+                case "--before":
+                    options = options with { Before = Path.GetFullPath(Value()) };
+                    break;
+                case "--before-label":
+                    options = options with { BeforeLabel = Value() };
                     break;
                 case "--keep":
                     options = options with { Keep = true };
@@ -273,6 +284,15 @@ public static class Bench
                 "taskstats.receive-buffer = 8 KiB", "taskstats.max-receive-buffer = 8 KiB"),
             new Contender("collect-slow-sink", "collect, a slow sink (100 µs per record, backpressure)", ContenderKind.Collect, SinkDelayPerRecordUs: 100),
         ];
+        if (options.Before is { } before)
+        {
+            if (!File.Exists(before) || !File.Exists(Path.Combine(Path.GetDirectoryName(before)!, "config", "taskstats.conf")))
+                throw new BenchException($"--before {before}: no taskstats-actors with a config/taskstats.conf beside it");
+            var list = main.ToList();
+            list.Insert(list.FindIndex(c => c.Id == "collect-default") + 1,
+                new Contender("collect-before", $"collect, default config, {options.BeforeLabel}", ContenderKind.Collect, Executable: before));
+            main = list;
+        }
         if (options.Smoke)
             lossy = lossy.Where(c => c.Id is "c-batch-8k" or "collect-tiny-buffer").ToList(); // the two that lose for sure, to keep the smoke run short
         Contender[] Filter(IReadOnlyList<Contender> all) => all.Where(c => options.Only is null || options.Only.Contains(c.Id)).ToArray();

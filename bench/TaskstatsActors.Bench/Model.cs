@@ -24,6 +24,10 @@ public enum ContenderKind
 /// <param name="ReceiveBuffer">C reference: <c>--rcvbuf</c> bytes; 0 keeps the kernel's default.</param>
 /// <param name="ConfigOverrides">Collect: HOCON lines appended to the default config (after the harness's own).</param>
 /// <param name="SinkDelayPerRecordUs">Collect: makes the harness's counting sink this slow per record.</param>
+/// <param name="Executable">
+/// Collect: another build's <c>taskstats-actors</c> (an earlier commit, for before/after figures in the same run);
+/// it runs on its own default config, the <c>config/taskstats.conf</c> beside it. Null: the build under test.
+/// </param>
 public sealed record Contender(
     string Id,
     string Label,
@@ -31,7 +35,8 @@ public sealed record Contender(
     string? Mode = null,
     long ReceiveBuffer = 0,
     IReadOnlyList<string>? ConfigOverrides = null,
-    double SinkDelayPerRecordUs = 0)
+    double SinkDelayPerRecordUs = 0,
+    string? Executable = null)
 {
     public static Contender Baseline { get; } = new("baseline", "no listener (baseline)", ContenderKind.Baseline);
 
@@ -44,7 +49,7 @@ public sealed record Contender(
         new(id, label, ContenderKind.Collect, ConfigOverrides: overrides);
 
     /// <summary>The collector's default config, nothing overridden but where the files go.</summary>
-    public bool IsCollectDefault => Kind == ContenderKind.Collect && (ConfigOverrides is null || ConfigOverrides.Count == 0) && SinkDelayPerRecordUs == 0;
+    public bool IsCollectDefault => Kind == ContenderKind.Collect && (ConfigOverrides is null || ConfigOverrides.Count == 0) && SinkDelayPerRecordUs == 0 && Executable is null;
 }
 
 /// <summary>A storm and the contenders run against it.</summary>

@@ -73,6 +73,8 @@ internal static class Report
             blocks.Add(("storms", Storms(storms)));
         if (data.Soak is { } soak)
             blocks.Add(("soak", Soak(soak)));
+        if (data.Storms is { } withBefore && BeforeAfter(withBefore) is { } comparison)
+            blocks.Add(("before-after", comparison));
         blocks.Add(("targets", Targets(data)));
         var existing = File.Exists(path) ? File.ReadAllText(path) : null;
         File.WriteAllText(path, Merge(existing, blocks), new UTF8Encoding(false));
@@ -316,6 +318,38 @@ internal static class Report
         return new FlatnessVerdict(flat,
             $"{(flat ? "Flat" : "NOT flat")}: after {warmUp:0} s of warm-up RSS stays within {min:0.0}–{max:0.0} MB; its trend is {slope * 60:+0.00;-0.00} MB/min, " +
             $"{growth:+0.0;-0.0} MB over {span / 60:0.#} min (allowed: {allowed:0.0} MB, the larger of 5 MB and 5 %).");
+    }
+
+    /// <summary>collect with its default config against an earlier build's (<c>--before</c>), scenario by scenario, from the same run.</summary>
+    private static string? BeforeAfter(StormsData storms)
+    {
+        var rows = new List<string>();
+        string? label = null;
+        foreach (var scenario in storms.Scenarios)
+        {
+            var figures = ContenderFigures.Of(scenario, storms.Runs);
+            var after = figures.FirstOrDefault(f => f.Contender.IsCollectDefault);
+            var before = figures.FirstOrDefault(f => f.Contender.Id == "collect-before");
+            if (after is null || before is null)
+                continue;
+            label = before.Contender.Label;
+            rows.Add($"| {scenario.Title} | {D(before.StormCpuPer100K, 3)} → {D(after.StormCpuPer100K, 3)} ({R(after.StormCpuPer100K, before.StormCpuPer100K)}) | " +
+                     $"{P(before.ObserverEffect)} → {P(after.ObserverEffect)} | {D(before.PeakRssKiB * 1024 / MegaByte, 1)} → {D(after.PeakRssKiB * 1024 / MegaByte, 1)} MB | " +
+                     $"{N(before.MeasuredLost)} → {N(after.MeasuredLost)} |");
+        }
+        if (rows.Count == 0)
+            return null;
+        var text = new StringBuilder();
+        text.AppendLine("## Before and after");
+        text.AppendLine();
+        text.AppendLine($"`collect` with its default config, this build against \"{label}\", each on its own default config, in the same run " +
+                        "(medians of the runs above; the ratio is after ÷ before, below 1 is better).");
+        text.AppendLine();
+        text.AppendLine("| storm | CPU s per 100k records, storm only | storm rate kept | peak RSS | lost (measured) |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var row in rows)
+            text.AppendLine(row);
+        return text.ToString();
     }
 
     private static string Targets(BenchData data)

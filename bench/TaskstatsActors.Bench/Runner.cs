@@ -197,7 +197,7 @@ internal sealed partial class Runner(
         var runstatOut = Path.Combine(directory, "runstat.json");
         var appended = HarnessConfig(contender, basis.Comm, directory, countPath);
         await File.WriteAllTextAsync(configPath,
-            await File.ReadAllTextAsync(repository.DefaultConfig) + "\n" + string.Join('\n', appended) + "\n", new UTF8Encoding(false));
+            await File.ReadAllTextAsync(DefaultConfigOf(contender)) + "\n" + string.Join('\n', appended) + "\n", new UTF8Encoding(false));
         string Generic(string line) => line.Replace(basis.Comm, "COMM", StringComparison.Ordinal)
             .Replace(directory, "RUNDIR", StringComparison.Ordinal).Replace(BenchAssembly, "…/TaskstatsActors.Bench.dll", StringComparison.Ordinal);
         Remember(CollectConfigKey, string.Join('\n', HarnessConfig(contender with { ConfigOverrides = [], SinkDelayPerRecordUs = 0 }, basis.Comm, directory, countPath).Select(Generic)));
@@ -208,7 +208,7 @@ internal sealed partial class Runner(
             (own.Count == 0 ? " (the default config and the harness's lines, nothing else)" : $" with also: {string.Join("; ", own)}"));
 
         var shards = SettingsLoader.Load(SettingsLoader.ParseFile(configPath)).Shards.Count;
-        var arguments = new List<string> { "--out", runstatOut, "--", collector, "collect", "--config", configPath };
+        var arguments = new List<string> { "--out", runstatOut, "--", contender.Executable ?? collector, "collect", "--config", configPath };
         using var process = new WatchedProcess(tools.Runstat, arguments, directory);
         var pid = await ChildPidAsync(process);
         await ReadyAsync(process, () => process.CountLines(IsRegisteredLine) >= shards);
@@ -242,6 +242,11 @@ internal sealed partial class Runner(
             Problem = problems.Count == 0 ? null : string.Join("; ", problems),
         };
     }
+
+    /// <summary>The default config the contender's build runs on: the repository's, or the one beside another build's executable.</summary>
+    private string DefaultConfigOf(Contender contender) => contender.Executable is { } other
+        ? Path.Combine(Path.GetDirectoryName(other)!, "config", "taskstats.conf")
+        : repository.DefaultConfig;
 
     /// <summary>The HOCON lines the harness appends to the default config for one collect run.</summary>
     private static List<string> HarnessConfig(Contender contender, string comm, string directory, string countPath)
