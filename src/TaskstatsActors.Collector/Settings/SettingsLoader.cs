@@ -66,7 +66,7 @@ public static class SettingsLoader
         var statusInterval = block.Duration($"{Root}.status-interval", TimeSpan.FromSeconds(10), allowOff: true);
         var pinListeners = block.Boolean($"{Root}.pin-listeners", false);
         var batchSize = block.Int($"{Root}.batch-size", 1024, 1, 65_536);
-        var batchLinger = block.Duration($"{Root}.batch-linger", TimeSpan.FromMilliseconds(10), allowOff: true);
+        var batchLinger = block.Duration($"{Root}.batch-linger", TimeSpan.FromMilliseconds(30), allowOff: true);
         var streamBuffer = block.Int($"{Root}.stream-buffer", 64, 1, 65_536);
 
         var minBackoff = block.Duration($"{Root}.watchdog.min-backoff", TimeSpan.FromMilliseconds(200));
