@@ -30,6 +30,7 @@ public sealed class ShardReceiver : IDisposable
     private readonly ConcurrentQueue<Command> _commands = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly WakeSignal _wake = new();
+    private bool _lingerFits = true;
     private ShardSocket? _current;
     private bool _countGapsAsLoss;
     private readonly string? _faultReason;
@@ -113,8 +114,9 @@ public sealed class ShardReceiver : IDisposable
                     continue; // a command, or the end
                 }
                 // Lets more exits queue up so that one drain takes many; a command cuts it short.
-                if (_options.Linger > TimeSpan.Zero)
+                if (_options.Linger > TimeSpan.Zero && _lingerFits)
                     _wake.Wait(_options.Linger);
+                _lingerFits = LingerFits(_current.Socket.QueuedBytes, _current.GrantedBuffer);
             }
             Exception? fault = null;
             try
@@ -131,6 +133,12 @@ public sealed class ShardReceiver : IDisposable
             batch = new List<TaskstatsMessage>(_options.BatchSize);
         }
     }
+
+    /// <summary>
+    /// Whether the next wake-up may linger, judged by how full the queue is when a drain starts: past a quarter
+    /// of the buffer, another linger could fill it (a small buffer, or a burst), so the next drain starts at once.
+    /// </summary>
+    internal static bool LingerFits(uint queuedBytes, int receiveBuffer) => queuedBytes * 4L <= receiveBuffer;
 
     /// <summary>
     /// Receives without waiting until the queue is empty or the batch is full; true when it stopped

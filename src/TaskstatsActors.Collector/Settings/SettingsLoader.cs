@@ -67,7 +67,7 @@ public static class SettingsLoader
         var pinListeners = block.Boolean($"{Root}.pin-listeners", false);
         var batchSize = block.Int($"{Root}.batch-size", 1024, 1, 65_536);
         var batchLinger = block.Duration($"{Root}.batch-linger", TimeSpan.FromMilliseconds(30), allowOff: true);
-        var streamBuffer = block.Int($"{Root}.stream-buffer", 64, 1, 65_536);
+        var streamBuffer = block.Int($"{Root}.stream-buffer", 16, 1, 65_536);
 
         var minBackoff = block.Duration($"{Root}.watchdog.min-backoff", TimeSpan.FromMilliseconds(200));
         var maxBackoff = block.Duration($"{Root}.watchdog.max-backoff", TimeSpan.FromSeconds(10));

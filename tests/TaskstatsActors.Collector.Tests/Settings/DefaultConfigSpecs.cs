@@ -44,7 +44,7 @@ public sealed class DefaultConfigSpecs : IDisposable
         Assert.Equal(["console", "jsonl", "history", "prometheus"], withJsonl.Sinks.Select(sink => sink.Name));
         var jsonl = withJsonl.Sinks[1];
         Assert.Equal("TaskstatsActors.Collector.Sinks.JsonLinesSink", jsonl.Type.FullName);
-        Assert.Equal((256, SinkOverflow.Backpressure), (jsonl.Buffer, jsonl.Overflow));
+        Assert.Equal((64, SinkOverflow.Backpressure), (jsonl.Buffer, jsonl.Overflow));
         Assert.Equal("data/exits.jsonl", jsonl.Config.GetString("path"));
         Assert.Equal(100L << 20, jsonl.Config.GetByteSize("rotate-size"));
     }
@@ -62,7 +62,7 @@ public sealed class DefaultConfigSpecs : IDisposable
         Assert.Equal(DelayAccountingMode.Warn, file.DelayAccounting);
         Assert.Equal(TimeSpan.FromSeconds(10), file.StatusInterval);
         Assert.False(file.PinListeners);
-        Assert.Equal((1024, 64), (file.BatchSize, file.StreamBuffer));
+        Assert.Equal((1024, 16), (file.BatchSize, file.StreamBuffer));
         Assert.Equal(new WatchdogSettings(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60)), file.Watchdog);
         Assert.Equal((TimeSpan.FromSeconds(10), 20), (file.AggregateWindow, file.AggregateTop));
     }
