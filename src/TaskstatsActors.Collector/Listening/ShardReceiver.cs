@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using TaskstatsActors.Collector.Events;
@@ -30,7 +31,8 @@ public sealed class ShardReceiver : IDisposable
     private readonly ConcurrentQueue<Command> _commands = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly WakeSignal _wake = new();
-    private bool _lingerFits = true;
+    private TimeSpan _linger;
+    private long _drainedAt = Stopwatch.GetTimestamp();
     private ShardSocket? _current;
     private bool _countGapsAsLoss;
     private readonly string? _faultReason;
@@ -49,6 +51,7 @@ public sealed class ShardReceiver : IDisposable
         (_shard, _options, _open, _output, _figures, _tracker) = wiring;
         _observer = observer;
         _countGapsAsLoss = afterFault;
+        _linger = _options.Linger;
     }
 
     /// <summary>Asks the loop to replace its socket with one of <paramref name="receiveBuffer"/> bytes, make before break.</summary>
@@ -114,9 +117,9 @@ public sealed class ShardReceiver : IDisposable
                     continue; // a command, or the end
                 }
                 // Lets more exits queue up so that one drain takes many; a command cuts it short.
-                if (_options.Linger > TimeSpan.Zero && _lingerFits)
-                    _wake.Wait(_options.Linger);
-                _lingerFits = LingerFits(_current.Socket.QueuedBytes, _current.GrantedBuffer);
+                if (_linger > TimeSpan.Zero)
+                    _wake.Wait(_linger);
+                _linger = NextLinger(_current.Socket.QueuedBytes, Stopwatch.GetElapsedTime(_drainedAt), _current.GrantedBuffer, _options.Linger);
             }
             Exception? fault = null;
             try
@@ -127,6 +130,7 @@ public sealed class ShardReceiver : IDisposable
             {
                 fault = e; // what was already received is delivered before the listener restarts
             }
+            _drainedAt = Stopwatch.GetTimestamp();
             await PublishAsync(batch);
             if (fault is not null)
                 ExceptionDispatchInfo.Throw(fault);
@@ -135,10 +139,22 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// Whether the next wake-up may linger, judged by how full the queue is when a drain starts: past a quarter
-    /// of the buffer, another linger could fill it (a small buffer, or a burst), so the next drain starts at once.
+    /// How long the next wake-up may linger: as configured, but no longer than the queue takes to fill a quarter
+    /// of the buffer at the rate it filled since the last drain. A small buffer or a burst thus shortens the
+    /// wait (by up to 4× per drain, so it settles within a few drains) instead of overflowing the socket;
+    /// a quieter queue lets it grow back.
     /// </summary>
-    internal static bool LingerFits(uint queuedBytes, int receiveBuffer) => queuedBytes * 4L <= receiveBuffer;
+    /// <param name="queuedBytes">Bytes queued now, as a drain starts.</param>
+    /// <param name="sinceLastDrain">Time since the last drain ended: what those bytes took to arrive (at most).</param>
+    /// <param name="receiveBuffer">The socket's buffer, as granted.</param>
+    /// <param name="configured">The <c>batch-linger</c> setting: the longest wait.</param>
+    internal static TimeSpan NextLinger(uint queuedBytes, TimeSpan sinceLastDrain, int receiveBuffer, TimeSpan configured)
+    {
+        if (queuedBytes == 0 || configured <= TimeSpan.Zero)
+            return configured;
+        var toQuarter = sinceLastDrain.TotalSeconds * (receiveBuffer / 4.0) / queuedBytes;
+        return toQuarter >= configured.TotalSeconds ? configured : TimeSpan.FromSeconds(toQuarter);
+    }
 
     /// <summary>
     /// Receives without waiting until the queue is empty or the batch is full; true when it stopped
