@@ -162,14 +162,8 @@ public sealed class ShardReceiver : IDisposable
     /// </summary>
     private async Task<bool> DrainAsync(ShardSocket socket, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip, bool toEmpty = false)
     {
-        var full = false;
-        while (true)
+        while (toEmpty || batch.Count < _options.BatchSize)
         {
-            if (!toEmpty && batch.Count >= _options.BatchSize)
-            {
-                full = true;
-                break;
-            }
             int received;
             try
             {
@@ -189,7 +183,7 @@ public sealed class ShardReceiver : IDisposable
         _figures.SetQueue(socket.Socket.QueuedBytes, socket.GrantedBuffer);
         if (socket == _current)
             await ReportDropsAsync(socket, overflow: false);
-        return full;
+        return !toEmpty && batch.Count >= _options.BatchSize;
     }
 
     private void DecodeReceived(List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip)

@@ -326,7 +326,7 @@ public sealed class TaskStats
     public bool Has(TaskstatsField field) => _present.Contains(field.Index);
 
     /// <summary>A number field's value, or null when the record does not have it.</summary>
-    public ulong? GetNumber(TaskstatsField field) => Has(field) ? ReadNumber(field) : null;
+    internal ulong? GetNumber(TaskstatsField field) => Has(field) ? ReadNumber(field) : null;
 
     /// <summary>A number field's value, for a caller that knows the record has the field.</summary>
     public ulong ReadNumber(TaskstatsField field) => field.Kind switch
