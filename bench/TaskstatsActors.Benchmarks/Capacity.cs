@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using TaskstatsActors.Collector.Aggregation;
 using TaskstatsActors.Collector.Events;
+using TaskstatsActors.Collector.Sinks.Sqlite;
 using TaskstatsActors.Kernel.Cpus;
 using TaskstatsActors.Kernel.Netlink;
 using TaskstatsActors.Kernel.Taskstats;
@@ -36,7 +37,7 @@ public static class Capacity
           --label     names this build in the report and in --save (default: current)
           --out       where the markdown goes besides stdout (default: bench/results/pipeline.md; - for none)
           --save      also write the figures as JSON, for the compare command
-          --stages    only these stages, comma-separated (decode,aggregate,json,graph,pipeline)
+          --stages    only these stages, comma-separated (decode,aggregate,json,history,graph,pipeline)
           --stream-buffer  batches the graph's channel holds (the config's stream-buffer; default 64)
         Run it on one core: taskset -c 0 dotnet bench/TaskstatsActors.Benchmarks/bin/Release/net10.0/TaskstatsActors.Benchmarks.dll capacity
         """;
@@ -47,7 +48,7 @@ public static class Capacity
         var runs = 3;
         var streamBuffer = GraphHarness.DefaultStreamBuffer;
         string? corpusPath = null, save = null, label = "current";
-        var only = new HashSet<string>(["decode", "aggregate", "json", "graph", "pipeline"]);
+        var only = new HashSet<string>(["decode", "aggregate", "json", "history", "graph", "pipeline"]);
         var output = Path.Combine(RepositoryRoot(), "bench", "results", "pipeline.md");
         for (var i = 0; i < args.Length; i++)
         {
@@ -82,6 +83,8 @@ public static class Capacity
             stages.Add(Measure("aggregate", "WindowAccumulator.Add of batches of 256 (window closed every 1024 batches)", runs, () => Aggregate(corpus, messages)));
         if (only.Contains("json"))
             stages.Add(Measure("json", "TaskstatsJson.WriteFields of each record (the jsonl sink's work; not in the pipeline)", runs, () => Json(corpus, messages)));
+        if (only.Contains("history"))
+            stages.Add(MeasureHistory(corpus, Math.Min(messages, HistoryMessages), runs));
         if (only.Contains("graph") || only.Contains("pipeline"))
         {
             using var harness = new GraphHarness(streamBuffer);
@@ -265,6 +268,45 @@ public static class Capacity
             writer.Flush();
             records++;
         }
+    }
+
+    // Each run adds some 80 MB to the file (~0.4 KB a record); it grows over the warm-up and timed runs as a collector's would.
+    private const long HistoryMessages = 200_000;
+
+    private static StageResult MeasureHistory(ExitCorpus corpus, long messages, int runs)
+    {
+        var directory = Directory.CreateTempSubdirectory("taskstats-bench-history-");
+        try
+        {
+            using var writer = HistoryWriter.Open(new HistoryOptions { Path = Path.Combine(directory.FullName, "history.db"), MaxAge = TimeSpan.Zero, MaxSize = 0 });
+            var shard = new ShardInfo(0, CpuMask.Single(0));
+            var batches = corpus.DecodeBatches(GraphHarness.BatchSize).Select(b => new ExitBatch(shard, b, DateTimeOffset.UtcNow)).ToArray();
+            return Measure("history", "HistoryWriter.Write of batches of 256 (the history sink's work: SQLite, WAL, commits every 10,000 records)", runs,
+                () => History(writer, batches, messages));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static Run History(HistoryWriter writer, ExitBatch[] batches, long messages)
+    {
+        long written = 0, records = 0;
+        var next = 0;
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var clock = Stopwatch.StartNew();
+        while (written < messages)
+        {
+            var batch = batches[next];
+            writer.Write(batch);
+            written += batch.Messages.Count;
+            records += batch.RecordCount;
+            next = next + 1 == batches.Length ? 0 : next + 1;
+        }
+        writer.Flush();
+        clock.Stop();
+        return new Run(written, records, clock.Elapsed, GC.GetAllocatedBytesForCurrentThread() - allocated);
     }
 
     public static string Markdown(CapacityReport report)

@@ -9,6 +9,8 @@ namespace TaskstatsActors.Collector.Sinks.Sqlite;
 /// </remarks>
 public static class HistoryDatabase
 {
+    static HistoryDatabase() => SqliteThreadingMode.EnsureMultiThread();
+
     /// <summary>
     /// Opens (creating it and its directory if needed) the history at <paramref name="path"/> for writing:
     /// write-ahead log, the given <c>synchronous</c> level, the schema created or checked.
