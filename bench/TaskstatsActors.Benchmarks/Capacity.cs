@@ -327,7 +327,9 @@ public static class Capacity
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {s.Stage} | {s.What} | {s.RecordsPerSecond:N0} | {s.MinRecordsPerSecond:N0} – {s.MaxRecordsPerSecond:N0} | {s.MessagesPerSecond:N0} | {1e9 / s.RecordsPerSecond:N0} | {s.RecordsPerCpuSecond:N0} | {s.AllocatedBytesPerRecord:N0} | {s.Collections} | {s.GcPausePercent:F0} % |"));
         text.AppendLine();
-        text.AppendLine($"Median of {report.Stages[0].Runs} timed runs of {report.Stages[0].RecordsPerRun:N0} records each, after warm-up runs (at least 3 s, until a run compiles no method and agrees with the one before within 5 %). " +
+        var perRun = string.Join(", ", report.Stages.GroupBy(s => s.RecordsPerRun)
+            .Select(g => report.Stages.Count == g.Count() ? $"{g.Key:N0}" : $"{g.Key:N0} ({string.Join(", ", g.Select(s => s.Stage))})"));
+        text.AppendLine($"Median of {report.Stages[0].Runs} timed runs of {perRun} records each, after warm-up runs (at least 3 s, until a run compiles no method and agrees with the one before within 5 %). " +
                         "A record is a task or a process record; allocation is the whole process's (GC.GetTotalAllocatedBytes) for graph and pipeline, the measuring thread's otherwise; " +
                         "GCs are the collections during the median run, GC pause the share of its time the runtime was paused for them. " +
                         "Records per CPU-second divide by the process's CPU time instead of the wall clock (median of the runs): on a busy machine it is the steadier figure.");
