@@ -206,10 +206,16 @@ public static class Capacity
     // an existing key or on "(other)".
     private const int WindowBatches = 1024;
 
-    private static Run Aggregate(ExitCorpus corpus, long messages)
+    /// <summary>The corpus decoded into batches of <see cref="GraphHarness.BatchSize"/> messages, as shard 0 publishes them.</summary>
+    private static ExitBatch[] ExitBatches(ExitCorpus corpus)
     {
         var shard = new ShardInfo(0, CpuMask.Single(0));
-        var batches = corpus.DecodeBatches(GraphHarness.BatchSize).Select(b => new ExitBatch(shard, b, DateTimeOffset.UtcNow)).ToArray();
+        return corpus.DecodeBatches(GraphHarness.BatchSize).Select(b => new ExitBatch(shard, b, DateTimeOffset.UtcNow)).ToArray();
+    }
+
+    private static Run Aggregate(ExitCorpus corpus, long messages)
+    {
+        var batches = ExitBatches(corpus);
         var now = DateTimeOffset.UtcNow;
         var accumulator = new WindowAccumulator(20, now);
         long added = 0, records = 0;
@@ -279,8 +285,7 @@ public static class Capacity
         try
         {
             using var writer = HistoryWriter.Open(new HistoryOptions { Path = Path.Combine(directory.FullName, "history.db"), MaxAge = TimeSpan.Zero, MaxSize = 0 });
-            var shard = new ShardInfo(0, CpuMask.Single(0));
-            var batches = corpus.DecodeBatches(GraphHarness.BatchSize).Select(b => new ExitBatch(shard, b, DateTimeOffset.UtcNow)).ToArray();
+            var batches = ExitBatches(corpus);
             return Measure("history", "HistoryWriter.Write of batches of 256 (the history sink's work: SQLite, WAL, commits every 10,000 records)", runs,
                 () => History(writer, batches, messages));
         }
