@@ -286,11 +286,11 @@ public static class Bench
         ];
         if (options.Before is { } before)
         {
-            if (!File.Exists(before) || !File.Exists(Path.Combine(Path.GetDirectoryName(before)!, "config", "taskstats.conf")))
+            var contender = new Contender("collect-before", $"collect, default config, {options.BeforeLabel}", ContenderKind.Collect, Executable: before);
+            if (!File.Exists(before) || !File.Exists(contender.ExecutableDefaultConfig))
                 throw new BenchException($"--before {before}: no taskstats-actors with a config/taskstats.conf beside it");
             var list = main.ToList();
-            list.Insert(list.FindIndex(c => c.Id == "collect-default") + 1,
-                new Contender("collect-before", $"collect, default config, {options.BeforeLabel}", ContenderKind.Collect, Executable: before));
+            list.Insert(list.FindIndex(c => c.Id == "collect-default") + 1, contender);
             main = list;
         }
         if (options.Smoke)

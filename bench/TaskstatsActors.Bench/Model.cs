@@ -48,6 +48,11 @@ public sealed record Contender(
     public static Contender Collect(string id, string label, params string[] overrides) =>
         new(id, label, ContenderKind.Collect, ConfigOverrides: overrides);
 
+    /// <summary>Collect with another build: that build's default config, the <c>config/taskstats.conf</c> beside its executable.</summary>
+    [JsonIgnore]
+    public string? ExecutableDefaultConfig =>
+        Executable is { } other ? Path.Combine(Path.GetDirectoryName(other)!, "config", "taskstats.conf") : null;
+
     /// <summary>The collector's default config, nothing overridden but where the files go.</summary>
     public bool IsCollectDefault => Kind == ContenderKind.Collect && (ConfigOverrides is null || ConfigOverrides.Count == 0) && SinkDelayPerRecordUs == 0 && Executable is null;
 }

@@ -244,9 +244,7 @@ internal sealed partial class Runner(
     }
 
     /// <summary>The default config the contender's build runs on: the repository's, or the one beside another build's executable.</summary>
-    private string DefaultConfigOf(Contender contender) => contender.Executable is { } other
-        ? Path.Combine(Path.GetDirectoryName(other)!, "config", "taskstats.conf")
-        : repository.DefaultConfig;
+    private string DefaultConfigOf(Contender contender) => contender.ExecutableDefaultConfig ?? repository.DefaultConfig;
 
     /// <summary>The HOCON lines the harness appends to the default config for one collect run.</summary>
     private static List<string> HarnessConfig(Contender contender, string comm, string directory, string countPath)

@@ -27,14 +27,10 @@ public sealed class BatchedReceiveRealKernelTests(ITestOutputHelper output)
     /// <summary>The highest online CPU: the existing tests use CPU 1 where there is one.</summary>
     private static int OneOnlineCpu() => OnlineCpus.System.ReadOnline().Max;
 
-    private static Task<LoadResult> RunLoadAsync(LoadOptions options)
+    private static async Task<LoadResult> RunLoadAsync(LoadOptions options)
     {
-        var cancel = new CancellationTokenSource(LoadPatience);
-        return LoadGenerator.RunAsync(options, cancel.Token).ContinueWith(t =>
-        {
-            cancel.Dispose();
-            return t;
-        }, TaskScheduler.Default).Unwrap();
+        using var cancel = new CancellationTokenSource(LoadPatience);
+        return await LoadGenerator.RunAsync(options, cancel.Token);
     }
 
     /// <summary>A request the kernel acknowledges whatever the family: <c>NLMSG_NOOP</c> with <c>NLM_F_ACK</c>.</summary>
