@@ -68,7 +68,7 @@ internal sealed class CommandMetrics
             _touched.Add(series);
         for (var c = 0; c < Categories.Length; c++)
         {
-            if (DelayReading.Of(stats, Categories[c]).TotalNs is not { } totalNs)
+            if (DelayReading.TotalOf(stats, Categories[c]) is not { } totalNs)
                 continue;
             if (totalNs == 0)
                 series.PendingZeros[c]++;

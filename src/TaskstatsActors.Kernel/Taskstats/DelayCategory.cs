@@ -56,6 +56,14 @@ public readonly record struct DelayReading(DelayCategory Category, ulong? Count,
         return new(category, s.Get<ulong>(count), s.Get<ulong>(total), s.Get<ulong>(max), s.Get<ulong>(min));
     }
 
+    /// <summary>Reads just one category's total (what <see cref="Of"/> gives as <see cref="TotalNs"/>), for per-record paths that need no more.</summary>
+    public static ulong? TotalOf(TaskStats s, DelayCategory category)
+    {
+        if ((uint)category >= (uint)Fields.Length)
+            throw new ArgumentOutOfRangeException(nameof(category));
+        return s.Get<ulong>(Fields[(int)category].Total);
+    }
+
     /// <summary>
     /// The prefix of the category's fields in the kernel's struct (<c>cpu</c>, <c>blkio</c>, …; reclaim is
     /// <c>freepages</c>), taken from the field table: <c>{prefix}_count</c>, <c>{prefix}_delay_total</c>.

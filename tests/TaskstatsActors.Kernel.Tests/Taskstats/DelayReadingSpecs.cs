@@ -14,4 +14,16 @@ public sealed class DelayReadingSpecs
         Assert.Equal(prefix, DelayReading.KernelPrefix(category));
         Assert.Contains(TaskstatsLayout.Fields, field => field.Name == prefix + "_delay_total");
     }
+
+    [Fact]
+    public void A_categorys_total_alone_should_be_what_the_full_reading_gives_and_null_where_absent()
+    {
+        var stats = new TaskStats { Version = 16, CpuDelayTotal = 5, IrqDelayTotal = 9, ThrashingDelayTotal = null };
+
+        foreach (var category in DelayReading.Categories)
+            Assert.Equal(DelayReading.Of(stats, category).TotalNs, DelayReading.TotalOf(stats, category));
+        Assert.Equal(9UL, DelayReading.TotalOf(stats, DelayCategory.Irq));
+        Assert.Null(DelayReading.TotalOf(stats, DelayCategory.Thrashing));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DelayReading.TotalOf(stats, (DelayCategory)99));
+    }
 }
