@@ -49,9 +49,8 @@ public sealed class HistorySchemaSpecs : IDisposable
         Assert.Equal(["exits", "listener_restarts", "losses", "window_groups", "windows"],
             Strings(connection, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"));
         Assert.Equal(
-            ["exits_comm_time", "exits_time", "listener_restarts_time", "losses_time", "window_groups_window", "windows_start"],
+            ["exits_time", "listener_restarts_time", "losses_time", "window_groups_window", "windows_start"],
             Strings(connection, "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name"));
-        Assert.Equal(["ac_comm", "time_us"], Strings(connection, "SELECT name FROM pragma_index_info('exits_comm_time') ORDER BY seqno"));
         Assert.Equal(["time_us"], Strings(connection, "SELECT name FROM pragma_index_info('exits_time') ORDER BY seqno"));
     }
 

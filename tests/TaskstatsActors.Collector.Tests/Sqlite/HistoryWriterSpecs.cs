@@ -171,6 +171,29 @@ public sealed class HistoryWriterSpecs : IDisposable
     }
 
     [Fact]
+    public void A_history_made_with_the_earlier_exits_indexes_should_be_written_and_queried_through_them_as_before()
+    {
+        var options = _files.Options();
+        using (var writer = HistoryWriter.Open(options))
+            writer.Write(HistoryFiles.Batch(10, comm: "old"));
+        using (var connection = new SqliteConnection($"Data Source={options.Path}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            // What files written before 2026-11-26 have besides the time index.
+            command.CommandText = "CREATE INDEX exits_comm_time ON exits (ac_comm, time_us); CREATE INDEX exits_uid_time ON exits (ac_uid, time_us)";
+            command.ExecuteNonQuery();
+        }
+        using (var writer = HistoryWriter.Open(options))
+            writer.Write(HistoryFiles.Batch(10, firstPid: 5000, comm: "new"));
+
+        using var reader = HistoryFiles.Read(options.Path);
+        Assert.Equal(10, HistoryFiles.Scalar(reader, "SELECT count(*) FROM exits INDEXED BY exits_comm_time WHERE ac_comm = 'new'"));
+        Assert.Equal(20, HistoryFiles.Scalar(reader, "SELECT count(*) FROM exits INDEXED BY exits_uid_time WHERE ac_uid = 1000"));
+        Assert.Equal("ok", Text(reader, "PRAGMA integrity_check"));
+    }
+
+    [Fact]
     public void A_reader_should_keep_its_snapshot_while_the_writer_commits()
     {
         var options = _files.Options() with { FlushRecords = 100 };
@@ -281,5 +304,12 @@ public sealed class HistoryWriterSpecs : IDisposable
         while (reader.Read())
             rows.Add(string.Join('|', Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
         return rows;
+    }
+
+    private static string Text(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (string)command.ExecuteScalar()!;
     }
 }
