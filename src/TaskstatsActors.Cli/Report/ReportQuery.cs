@@ -21,7 +21,8 @@ internal static class ReportQuery
     public static GroupReport Groups(SqliteConnection connection, ReportRange range, ReportGrouping by, ReportMetric sort, int top, IProgress<string>? progress = null)
     {
         progress?.Report("counting the exits in range");
-        var (exits, groups, metricTotal, first, last) = Totals(connection, range, by, sort);
+        var inRange = ExitsIn(connection, range, out var ids);
+        var (exits, groups, metricTotal, first, last) = Totals(connection, range, ids, inRange, by, sort);
 
         progress?.Report($"summing {exits:N0} exits by {by.Name}");
         var command = by.HasCommand
@@ -30,8 +31,8 @@ internal static class ReportQuery
         var lost = by.HasLost
             ? $"(SELECT coalesce(sum(count), 0) FROM {HistorySchema.Losses} AS l WHERE l.shard = g.key AND l.time_us >= $from AND l.time_us < $to)"
             : "NULL";
-        // "+column" keeps SQLite from walking a whole (column, time) index to save a sort: the time index
-        // narrows the rows first, and groups are few.
+        // "+column" keeps SQLite from walking a whole (column, time) index, which older files may have, to save
+        // a sort: the time range narrows the rows first, and groups are few.
         var sql = $"""
             SELECT g.*, {lost} AS lost FROM (
               SELECT +{by.Column} AS key,
@@ -42,13 +43,13 @@ internal static class ReportQuery
                      coalesce(sum(read_bytes), 0) AS read_bytes,
                      coalesce(sum(write_bytes), 0) AS write_bytes
               FROM {HistorySchema.Exits}
-              WHERE scope = 'pid' AND time_us >= $from AND time_us < $to
+              WHERE scope = 'pid' AND {inRange}
               GROUP BY +{by.Column}
             ) AS g
             ORDER BY {sort.OrderExpression} DESC, exits DESC, key
             LIMIT $top
             """;
-        using var query = Command(connection, sql, range);
+        using var query = Command(connection, sql, range, ids);
         query.Parameters.AddWithValue("$top", top);
         var rows = new List<ReportRow>();
         using (var reader = query.ExecuteReader())
@@ -72,17 +73,19 @@ internal static class ReportQuery
                 rows.Add(new LossRow(HistorySchema.FromUnixMicroseconds(reader.GetInt64(0)), reader.GetInt32(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4)));
         }
         progress?.Report("counting the exits in range");
+        var inRange = ExitsIn(connection, range, out var ids);
         using var count = Command(connection,
-            $"SELECT count(*) FROM {HistorySchema.Exits} WHERE scope = 'pid' AND time_us >= $from AND time_us < $to", range);
+            $"SELECT count(*) FROM {HistorySchema.Exits} WHERE scope = 'pid' AND {inRange}", range, ids);
         return new LossReport(range, rows, Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture));
     }
 
-    /// <summary>The plan SQLite picks for <see cref="Groups"/>' main query, for specs that keep it on the time index.</summary>
-    public static IReadOnlyList<string> Plan(SqliteConnection connection, ReportGrouping by)
+    /// <summary>The plan SQLite picks for <see cref="Groups"/>' main query over <paramref name="range"/>, for specs that keep it on the range.</summary>
+    public static IReadOnlyList<string> Plan(SqliteConnection connection, ReportGrouping by, ReportRange range)
     {
+        var inRange = ExitsIn(connection, range, out var ids);
         using var query = Command(connection,
-            $"EXPLAIN QUERY PLAN SELECT +{by.Column}, count(*) FROM {HistorySchema.Exits} WHERE scope = 'pid' AND time_us >= $from AND time_us < $to GROUP BY +{by.Column}",
-            ReportRange.Everything);
+            $"EXPLAIN QUERY PLAN SELECT +{by.Column}, count(*) FROM {HistorySchema.Exits} WHERE scope = 'pid' AND {inRange} GROUP BY +{by.Column}",
+            range, ids);
         var plan = new List<string>();
         using var reader = query.ExecuteReader();
         while (reader.Read())
@@ -91,7 +94,7 @@ internal static class ReportQuery
     }
 
     private static (long Exits, long Groups, double MetricTotal, DateTimeOffset? First, DateTimeOffset? Last) Totals(
-        SqliteConnection connection, ReportRange range, ReportGrouping by, ReportMetric sort)
+        SqliteConnection connection, ReportRange range, (long First, long Last)? ids, string inRange, ReportGrouping by, ReportMetric sort)
     {
         var metric = sort.Category is { } category
             ? $"{DelayReading.KernelPrefix(category)}_delay_total"
@@ -99,8 +102,8 @@ internal static class ReportQuery
         using var query = Command(connection, $"""
             SELECT count(*), count(DISTINCT {by.Column}), total({metric}), min(time_us), max(time_us)
             FROM {HistorySchema.Exits}
-            WHERE scope = 'pid' AND time_us >= $from AND time_us < $to
-            """, range);
+            WHERE scope = 'pid' AND {inRange}
+            """, range, ids);
         using var reader = query.ExecuteReader();
         reader.Read();
         return (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2),
@@ -142,14 +145,33 @@ internal static class ReportQuery
         return reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, string sql, ReportRange range)
+    /// <summary>
+    /// The condition that picks the exits received in <paramref name="range"/>: their time, and, in a history
+    /// with spans, the ids that hold that time (<see cref="ExitSpan"/>), so that SQLite reads just those rows.
+    /// </summary>
+    private static string ExitsIn(SqliteConnection connection, ReportRange range, out (long First, long Last)? ids)
+    {
+        ids = ExitSpan.IdRange(connection, FromUs(range), ToUs(range));
+        return ids is null ? "time_us >= $from AND time_us < $to" : "id BETWEEN $first AND $last AND time_us >= $from AND time_us < $to";
+    }
+
+    private static long FromUs(ReportRange range) => range.From is { } from ? HistorySchema.ToUnixMicroseconds(from) : long.MinValue;
+
+    private static long ToUs(ReportRange range) => range.To is { } to ? HistorySchema.ToUnixMicroseconds(to) : long.MaxValue;
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, ReportRange range, (long First, long Last)? ids = null)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
         // The history is read while the collector writes: its write-ahead log lets both go on.
         command.CommandTimeout = 0;
-        command.Parameters.AddWithValue("$from", range.From is { } from ? HistorySchema.ToUnixMicroseconds(from) : long.MinValue);
-        command.Parameters.AddWithValue("$to", range.To is { } to ? HistorySchema.ToUnixMicroseconds(to) : long.MaxValue);
+        command.Parameters.AddWithValue("$from", FromUs(range));
+        command.Parameters.AddWithValue("$to", ToUs(range));
+        if (ids is var (first, last))
+        {
+            command.Parameters.AddWithValue("$first", first);
+            command.Parameters.AddWithValue("$last", last);
+        }
         return command;
     }
 }

@@ -85,7 +85,7 @@ public sealed class HistoryRetentionSpecs : IDisposable
     public void Over_max_size_the_oldest_exits_should_go_and_the_file_shrink_below_the_limit()
     {
         var options = _files.Options();
-        const int batches = 120, perBatch = 250; // 30,000 records, some 12 MiB with the indexes
+        const int batches = 200, perBatch = 250; // 50,000 records, some 6 MiB
         using (var writer = HistoryWriter.Open(options))
         {
             for (var b = 0; b < batches; b++)

@@ -42,16 +42,17 @@ public sealed class HistorySchemaSpecs : IDisposable
     }
 
     [Fact]
-    public void A_new_history_should_have_the_five_tables_and_the_indexes_for_the_reports_queries()
+    public void A_new_history_should_have_the_six_tables_and_no_index_on_exits_but_its_row_ids()
     {
         using var connection = HistoryFiles.Read(NewHistory());
 
-        Assert.Equal(["exits", "listener_restarts", "losses", "window_groups", "windows"],
+        Assert.Equal(["exit_spans", "exits", "listener_restarts", "losses", "window_groups", "windows"],
             Strings(connection, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"));
         Assert.Equal(
-            ["exits_time", "listener_restarts_time", "losses_time", "window_groups_window", "windows_start"],
+            ["exit_spans_max_time", "exit_spans_min_time", "listener_restarts_time", "losses_time", "window_groups_window", "windows_start"],
             Strings(connection, "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name"));
-        Assert.Equal(["time_us"], Strings(connection, "SELECT name FROM pragma_index_info('exits_time') ORDER BY seqno"));
+        Assert.Equal([("id", "INTEGER"), ("first_id", "INTEGER"), ("last_id", "INTEGER"), ("min_time_us", "INTEGER"), ("max_time_us", "INTEGER")],
+            Columns(connection, "exit_spans"));
     }
 
     [Fact]

@@ -51,12 +51,12 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
         _statement = statement;
     }
 
-    /// <summary>Inserts one record.</summary>
+    /// <summary>Inserts one record; returns its row's <c>id</c>.</summary>
     /// <param name="timeUs">When it was received, microseconds since the Unix epoch.</param>
     /// <param name="shard">The shard that received it.</param>
     /// <param name="sequence">The message's <c>nlmsg_seq</c>.</param>
     /// <param name="record">The record.</param>
-    public void Insert(long timeUs, int shard, uint sequence, in TaskstatsRecord record)
+    public long Insert(long timeUs, int shard, uint sequence, in TaskstatsRecord record)
     {
         var statement = _statement ?? throw new ObjectDisposedException(nameof(ExitRecordInsert));
         var held = false;
@@ -90,6 +90,8 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
             var step = raw.sqlite3_step(statement);
             if (step != raw.SQLITE_DONE)
                 Check(step);
+            // The connection is this writer's alone, so no other insert comes in between.
+            return last_insert_rowid(_db.DangerousGetHandle());
         }
         finally
         {
@@ -161,6 +163,11 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
     [SuppressGCTransition]
     [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     private static partial int bind_int64(nint statement, int index, long value);
+
+    [LibraryImport(NativeLibrary, EntryPoint = "sqlite3_last_insert_rowid")]
+    [SuppressGCTransition]
+    [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    private static partial long last_insert_rowid(nint db);
 
     [LibraryImport(NativeLibrary, EntryPoint = "sqlite3_bind_null")]
     [SuppressGCTransition]

@@ -6,8 +6,9 @@ using TaskstatsActors.Kernel.Taskstats;
 namespace TaskstatsActors.Collector.Sinks.Sqlite;
 
 /// <summary>
-/// The prepared <c>INSERT</c>s of everything but exit records: losses, listener restarts and window
-/// summaries. These come seldom (a window every few seconds), so plain ADO.NET parameters serve.
+/// The prepared <c>INSERT</c>s of everything but exit records: losses, listener restarts, window
+/// summaries and exit spans. These come seldom (a window every few seconds, a span per commit), so plain
+/// ADO.NET parameters serve.
 /// </summary>
 internal sealed class HistoryEventInserts : IDisposable
 {
@@ -15,6 +16,7 @@ internal sealed class HistoryEventInserts : IDisposable
     private readonly SqliteCommand _restart;
     private readonly SqliteCommand _window;
     private readonly SqliteCommand _group;
+    private readonly SqliteCommand _span;
     private readonly SqliteCommand[] _all;
 
     public HistoryEventInserts(SqliteConnection connection)
@@ -29,7 +31,8 @@ internal sealed class HistoryEventInserts : IDisposable
             groupColumns.AddRange([$"{prefix}_count", $"{prefix}_delay_total", $"{prefix}_delay_max"]);
         }
         _group = Prepare(connection, HistorySchema.WindowGroups, groupColumns.ToArray());
-        _all = [_loss, _restart, _window, _group];
+        _span = Prepare(connection, HistorySchema.ExitSpans, "first_id", "last_id", "min_time_us", "max_time_us");
+        _all = [_loss, _restart, _window, _group, _span];
     }
 
     /// <summary>Makes every statement run in <paramref name="transaction"/> (ADO.NET insists on being told).</summary>
@@ -44,6 +47,8 @@ internal sealed class HistoryEventInserts : IDisposable
 
     public void Insert(ListenerRestarted restart) =>
         Execute(_restart, HistorySchema.ToUnixMicroseconds(restart.Time), restart.Shard.Index, restart.Shard.Cpus.ToString(), restart.ReceiveBuffer, restart.Reason);
+
+    public void Insert(ExitSpan span) => Execute(_span, span.FirstId, span.LastId, span.MinTimeUs, span.MaxTimeUs);
 
     /// <summary>
     /// Inserts the window and its groups: <c>comm</c> rows for every command the summary names (the top by

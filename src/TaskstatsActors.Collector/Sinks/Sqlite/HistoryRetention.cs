@@ -29,6 +29,8 @@ internal sealed class HistoryRetention
     private readonly SqliteConnection _connection;
     private readonly TimeSpan _maxAge;
     private readonly long _maxSize;
+    // A version 1 file's index on exits (time_us) finds old rows by itself; other files find them through their spans.
+    private readonly bool _timeIndex;
 
     // Set while a size trim is under way: it goes on down to 90 % of the limit, not just under it.
     private bool _trimming;
@@ -38,6 +40,7 @@ internal sealed class HistoryRetention
         _connection = connection;
         _maxAge = maxAge;
         _maxSize = maxSize;
+        _timeIndex = Scalar($"SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '{HistorySchema.LegacyTimeIndex}'") > 0;
     }
 
     /// <summary>Whether any limit is set.</summary>
@@ -69,10 +72,91 @@ internal sealed class HistoryRetention
     private (long Exits, long Others) StepAge(SqliteTransaction transaction, DateTimeOffset now)
     {
         var cutoff = HistorySchema.ToUnixMicroseconds(now - _maxAge);
-        var exits = Execute(transaction,
-            $"DELETE FROM {HistorySchema.Exits} WHERE id IN (SELECT id FROM {HistorySchema.Exits} WHERE time_us < $cutoff ORDER BY time_us LIMIT {ChunkRows})",
-            cutoff);
+        long exits;
+        if (_timeIndex)
+        {
+            exits = Execute(transaction,
+                $"DELETE FROM {HistorySchema.Exits} WHERE id IN (SELECT id FROM {HistorySchema.Exits} WHERE time_us < $cutoff ORDER BY time_us LIMIT {ChunkRows})",
+                cutoff);
+            DropEmptiedSpans(transaction);
+        }
+        else
+            exits = DeleteOlderInSpans(transaction, cutoff);
         return exits > 0 ? (exits, 0) : (0, DeleteOtherBefore(transaction, cutoff, includeEvents: true));
+    }
+
+    /// <summary>
+    /// Deletes up to a chunk of the exits older than <paramref name="cutoff"/>, from the span that reaches
+    /// furthest back. A span left with no such row is narrowed to the rows it still holds (or dropped when it
+    /// holds none), so it is not picked again.
+    /// </summary>
+    private long DeleteOlderInSpans(SqliteTransaction transaction, long cutoff)
+    {
+        while (true)
+        {
+            var span = OldestSpan(transaction, cutoff);
+            if (span is not var (spanId, first, last))
+                return 0;
+            var deleted = Execute(transaction,
+                $"DELETE FROM {HistorySchema.Exits} WHERE id IN (SELECT id FROM {HistorySchema.Exits} WHERE id BETWEEN {first} AND {last} AND time_us < $cutoff LIMIT {ChunkRows})",
+                cutoff);
+            if (deleted == ChunkRows)
+                return deleted;
+            Execute(transaction, $"""
+                UPDATE {HistorySchema.ExitSpans} SET (first_id, last_id, min_time_us, max_time_us) =
+                  (SELECT min(id), max(id), min(time_us), max(time_us) FROM {HistorySchema.Exits} WHERE id BETWEEN {first} AND {last})
+                WHERE id = {spanId} AND EXISTS (SELECT 1 FROM {HistorySchema.Exits} WHERE id BETWEEN {first} AND {last})
+                """);
+            Execute(transaction, $"DELETE FROM {HistorySchema.ExitSpans} WHERE id = {spanId} AND NOT EXISTS (SELECT 1 FROM {HistorySchema.Exits} WHERE id BETWEEN {first} AND {last})");
+            if (deleted > 0)
+                return deleted;
+        }
+    }
+
+    private (long Id, long First, long Last)? OldestSpan(SqliteTransaction transaction, long cutoff)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT id, first_id, last_id FROM {HistorySchema.ExitSpans} WHERE min_time_us < $cutoff ORDER BY min_time_us LIMIT 1";
+        command.Transaction = transaction;
+        command.Parameters.AddWithValue("$cutoff", cutoff);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)) : null;
+    }
+
+    /// <summary>
+    /// After the oldest exits went: drops the spans below the oldest exit left (all of them when none is left)
+    /// and, with <paramref name="tighten"/>, narrows the first span kept to the exits it still holds, so that
+    /// its time is the oldest exit's.
+    /// </summary>
+    /// <remarks>Spans are read in the order they were written and only as far as the first one kept.</remarks>
+    private void DropEmptiedSpans(SqliteTransaction transaction, bool tighten = false)
+    {
+        var oldestExit = Scalar($"SELECT coalesce(min(id), 0) FROM {HistorySchema.Exits}", transaction);
+        var emptied = new List<long>();
+        long? kept = null;
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT id, last_id FROM {HistorySchema.ExitSpans} ORDER BY id";
+            command.Transaction = transaction;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                if (oldestExit != 0 && reader.GetInt64(1) >= oldestExit)
+                {
+                    kept = reader.GetInt64(0);
+                    break;
+                }
+                emptied.Add(reader.GetInt64(0));
+            }
+        }
+        foreach (var span in emptied)
+            Execute(transaction, $"DELETE FROM {HistorySchema.ExitSpans} WHERE id = {span}");
+        if (tighten && kept is { } first)
+            Execute(transaction, $"""
+                UPDATE {HistorySchema.ExitSpans} SET (first_id, min_time_us) =
+                  (SELECT min(e.id), min(e.time_us) FROM {HistorySchema.Exits} AS e WHERE e.id BETWEEN {oldestExit} AND {HistorySchema.ExitSpans}.last_id)
+                WHERE id = {first} AND first_id < {oldestExit}
+                """);
     }
 
     /// <summary>Over max-size (or trimming down to 90 % of it): one chunk of the oldest exits, and the windows older than the rest.</summary>
@@ -89,8 +173,13 @@ internal sealed class HistoryRetention
         var exits = TrimOldestExits(transaction, used - target, used);
         if (exits == 0)
             return (0, DeleteOldestWindows(transaction)); // no exits left: the windows are what takes the space
+        DropEmptiedSpans(transaction, tighten: !_timeIndex);
         // Windows older than every exit kept go with them; losses and restarts (a few rows) stay until max-age.
-        var oldest = Scalar($"SELECT min(time_us) FROM {HistorySchema.Exits}", transaction);
+        // Without the time index the oldest span's time stands in: never later than the oldest exit's, so no
+        // window of a kept exit goes.
+        var oldest = Scalar(_timeIndex
+            ? $"SELECT min(time_us) FROM {HistorySchema.Exits}"
+            : $"SELECT min(min_time_us) FROM {HistorySchema.ExitSpans}", transaction);
         return (exits, oldest > 0 ? DeleteOtherBefore(transaction, oldest, includeEvents: false) : 0);
     }
 

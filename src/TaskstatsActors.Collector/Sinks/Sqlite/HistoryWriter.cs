@@ -49,6 +49,10 @@ public sealed class HistoryWriter : IDisposable
     private readonly HistoryCheckpointer _checkpointer;
 
     private SqliteTransaction? _transaction;
+    // The exit rows of the event being written, and of the open transaction's events written whole: the
+    // transaction's span is written with it at commit (HistorySchema.ExitSpans).
+    private ExitSpan? _eventSpan;
+    private ExitSpan? _openSpan;
     private long _pending;
     private long _committed;
     private long _commits;
@@ -136,21 +140,26 @@ public sealed class HistoryWriter : IDisposable
         Append(() =>
         {
             var count = 0;
+            long first = long.MaxValue, last = long.MinValue;
             var messages = batch.Messages;
             for (var i = 0; i < messages.Count; i++)
             {
                 var message = messages[i];
                 if (message.Task is { } task)
                 {
-                    _exits.Insert(time, shard, message.Sequence, task);
+                    var id = _exits.Insert(time, shard, message.Sequence, task);
+                    (first, last) = (Math.Min(first, id), Math.Max(last, id));
                     count++;
                 }
                 if (message.Process is { } process)
                 {
-                    _exits.Insert(time, shard, message.Sequence, process);
+                    var id = _exits.Insert(time, shard, message.Sequence, process);
+                    (first, last) = (Math.Min(first, id), Math.Max(last, id));
                     count++;
                 }
             }
+            if (count > 0)
+                _eventSpan = new ExitSpan(first, last, time, time);
             return count;
         });
     }
@@ -294,6 +303,7 @@ public sealed class HistoryWriter : IDisposable
                 Begin();
             var transaction = _transaction!;
             transaction.Save("event");
+            _eventSpan = null;
             int records;
             try
             {
@@ -302,6 +312,7 @@ public sealed class HistoryWriter : IDisposable
             }
             catch
             {
+                _eventSpan = null;
                 // Undo this event only, keep the ones before it; if even that fails, the transaction is gone.
                 try
                 {
@@ -316,6 +327,9 @@ public sealed class HistoryWriter : IDisposable
                 }
                 throw;
             }
+            if (_eventSpan is { } written)
+                _openSpan = _openSpan is { } open ? open.Including(written) : written;
+            _eventSpan = null;
             _pending += records;
             if (_pending >= _options.FlushRecords)
                 Commit();
@@ -333,9 +347,12 @@ public sealed class HistoryWriter : IDisposable
     {
         if (_transaction is not { } transaction)
             return;
+        if (_openSpan is { } span)
+            _events.Insert(span);
         transaction.Commit();
         transaction.Dispose();
         _transaction = null;
+        _openSpan = null;
         _events.Enlist(null);
         _committed += _pending;
         _pending = 0;
@@ -363,6 +380,7 @@ public sealed class HistoryWriter : IDisposable
             // The connection already rolled it back.
         }
         _transaction = null;
+        _openSpan = null;
         _events.Enlist(null);
         _abandoned += _pending;
         _pending = 0;
