@@ -101,6 +101,15 @@ public sealed record RunResult
     /// <summary>collect: socket replacements and listener restarts.</summary>
     public long? Restarts { get; init; }
 
+    /// <summary>collect: duplicates its handovers caught (the summary's <c>duplicates</c>, all shards).</summary>
+    public long? Duplicates { get; init; }
+
+    /// <summary>
+    /// collect: drops counted as lost during a handover's overlap that may have reached the new socket too (the
+    /// summary's <c>uncertain</c>, all shards): how far its reported loss may exceed the true one.
+    /// </summary>
+    public long? Uncertain { get; init; }
+
     /// <summary>
     /// utime + stime over the contender's whole life: the C reference's own getrusage(RUSAGE_SELF) at its end;
     /// collect's from its zombie's /proc/PID/stat.

@@ -236,10 +236,15 @@ internal static class Report
     {
         LossVerdict.Explained => $"explained: the oracle saw {run.OracleOtherMessages} messages of other tasks, the contender {run.OtherMessages}, so it lost up to {run.OracleOtherMessages - run.OtherMessages} of them beside the storm's.",
         LossVerdict.Unproven => $"reported exceeds measured by {run.LossDifference}; other tasks exited meanwhile ({run.OtherMessages} of their messages arrived) and no oracle listened in this storm to count the ones lost.",
-        LossVerdict.Disagrees when run.LossDifference < 0 => $"**DISAGREES**: {-run.LossDifference} records went missing without being reported.",
-        LossVerdict.Disagrees => $"**DISAGREES**: {run.LossDifference} more reported than measured, more than the other tasks' messages it missed ({run.OracleOtherMessages - run.OtherMessages}; oracle drops {run.OracleDrops}).",
+        LossVerdict.Disagrees when run.LossDifference < 0 => $"**DISAGREES**: {-run.LossDifference} records went missing without being reported{OwnFigures(run)}.",
+        LossVerdict.Disagrees => $"**DISAGREES**: {run.LossDifference} more reported than measured, more than the other tasks' messages it missed ({run.OracleOtherMessages - run.OtherMessages}; oracle drops {run.OracleDrops}){OwnFigures(run)}.",
         _ => "",
     };
+
+    // collect's own account of what it may have miscounted, to tell a disagreement's cause.
+    internal static string OwnFigures(RunResult run) => run.Uncertain is null && run.Duplicates is null
+        ? ""
+        : $"; its own figures: {run.Uncertain ?? 0} uncertain (handover drops that may have reached the new socket too), {run.Duplicates ?? 0} duplicates caught";
 
     private static void AppendMethod(StringBuilder text, StormsData storms)
     {

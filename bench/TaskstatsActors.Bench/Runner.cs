@@ -226,6 +226,7 @@ internal sealed partial class Runner(
             problems.Add($"collect exited with status {process.ExitCode}: {Tail(process.Error)}");
         if (counts.Lost != reportedLost)
             problems.Add($"the sinks were told of {counts.Lost} lost, the summary says {reportedLost}");
+        var shardRows = ShardSummaryRow().Matches(output);
         var buffers = RegisteredLine().Matches(output).Select(m => Sizes.Short(long.Parse(m.Groups["bytes"].Value, CultureInfo.InvariantCulture))).Distinct();
         return measured with
         {
@@ -234,6 +235,8 @@ internal sealed partial class Runner(
             ReportedLost = reportedLost,
             Enobufs = long.Parse(summary.Groups["overflows"].Value, CultureInfo.InvariantCulture),
             Restarts = long.Parse(summary.Groups["restarts"].Value, CultureInfo.InvariantCulture),
+            Duplicates = SumOf(shardRows, "duplicates"),
+            Uncertain = SumOf(shardRows, "uncertain"),
             // The zombie's /proc/PID/stat (ticks); wait4's rusage as the check.
             CpuSeconds = StatCpu(runstat),
             CpuCheck = runstat.GetProperty("ru_utime_s").GetDouble() + runstat.GetProperty("ru_stime_s").GetDouble(),
@@ -400,6 +403,14 @@ internal sealed partial class Runner(
 
     [GeneratedRegex(@"collected for (?<seconds>[\d.]+) s: (?<records>\d+) records, (?<lost>\d+) lost, (?<overflows>\d+) overflow incidents, (?<restarts>\d+) restarts")]
     private static partial Regex SummaryLine();
+
+    /// <summary>A column of the summary's per-shard table, summed over its rows; null when collect printed no table.</summary>
+    internal static long? SumOf(MatchCollection rows, string column) =>
+        rows.Count == 0 ? null : rows.Sum(row => long.Parse(row.Groups[column].Value, CultureInfo.InvariantCulture));
+
+    /// <summary>A row of the summary's per-shard table (shard, cpus, records, lost, overflows, restarts, duplicates, seq-gaps, malformed, uncertain, buffer).</summary>
+    [GeneratedRegex(@"^\s*(?<shard>\d+)\s+(?<cpus>[\d,-]+)\s+(?<records>\d+)\s+(?<lost>\d+)\s+(?<overflows>\d+)\s+(?<restarts>\d+)\s+(?<duplicates>\d+)\s+(?<gaps>\d+)\s+(?<malformed>\d+)\s+(?<uncertain>\d+)\s+(?<buffer>\d+)\s*$", RegexOptions.Multiline)]
+    internal static partial Regex ShardSummaryRow();
 
     [GeneratedRegex(@"registered, receive buffer (?<bytes>\d+) bytes granted")]
     private static partial Regex RegisteredLine();

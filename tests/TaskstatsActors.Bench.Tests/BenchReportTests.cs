@@ -45,6 +45,33 @@ public sealed class BenchReportTests
     }
 
     [Fact]
+    public void A_disagreement_names_collects_own_uncertain_and_duplicate_figures_when_it_printed_them()
+    {
+        var collect = Run(100, 90, 95, 14, oracleOthers: 8, oracleDrops: 0) with { Uncertain = 3, Duplicates = 2 };
+        var reference = Run(100, 90, 95, 14, oracleOthers: 8, oracleDrops: 0);
+
+        Assert.Equal("; its own figures: 3 uncertain (handover drops that may have reached the new socket too), 2 duplicates caught", Report.OwnFigures(collect));
+        Assert.Equal("", Report.OwnFigures(reference));
+    }
+
+    [Fact]
+    public void The_shard_table_of_collects_summary_is_summed_per_column()
+    {
+        const string output = """
+            collected for 10.3 s: 137788 records, 62252 lost, 7527 overflow incidents, 10 restarts
+            shard  cpus        records     lost  overflows  restarts  duplicates  seq-gaps  malformed  uncertain  buffer
+                0  0             71651    30841       3893         5           4     30805          0          9  16384
+                1  1             69434    28081       3658         5           2     28081          0         14  16384
+            """;
+        var rows = Runner.ShardSummaryRow().Matches(output);
+
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(23, Runner.SumOf(rows, "uncertain"));
+        Assert.Equal(6, Runner.SumOf(rows, "duplicates"));
+        Assert.Null(Runner.SumOf(Runner.ShardSummaryRow().Matches("no table"), "uncertain"));
+    }
+
+    [Fact]
     public void Median_of_an_even_count_is_the_mean_of_the_middle_two()
     {
         Assert.Equal(2.5, Stats.Median([4, 1, 2, 3]));
