@@ -329,19 +329,14 @@ public sealed class TaskStats
     internal ulong? GetNumber(TaskstatsField field) => Has(field) ? ReadNumber(field) : null;
 
     /// <summary>A number field's value, for a caller that knows the record has the field.</summary>
-    // Inlined into loops over many fields (the history's insert); the throw stays out of line.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong ReadNumber(TaskstatsField field) => field.Kind switch
     {
-        TaskstatsFieldKind.U64 => Read<ulong>(field),
-        TaskstatsFieldKind.U32 => Read<uint>(field),
-        TaskstatsFieldKind.U16 => Read<ushort>(field),
         TaskstatsFieldKind.U8 => Read<byte>(field),
-        _ => NotANumber(field),
+        TaskstatsFieldKind.U16 => Read<ushort>(field),
+        TaskstatsFieldKind.U32 => Read<uint>(field),
+        TaskstatsFieldKind.U64 => Read<ulong>(field),
+        _ => throw new ArgumentException($"{field.Name} is not a number field", nameof(field)),
     };
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ulong NotANumber(TaskstatsField field) => throw new ArgumentException($"{field.Name} is not a number field", nameof(field));
 
     /// <summary>Sets a number field (cut to the field's width) and marks it present.</summary>
     internal void SetNumber(TaskstatsField field, ulong value)

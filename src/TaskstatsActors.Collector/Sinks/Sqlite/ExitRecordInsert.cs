@@ -101,17 +101,10 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
         }
     }
 
-    // The check runs some 85 times per record, inlined; binding is the rarer, longer road.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void BindNumber(nint statement, int index, long value)
     {
-        if (_held[index] != Held.Number || _bound[index] != value)
-            Rebind(statement, index, value);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Rebind(nint statement, int index, long value)
-    {
+        if (_held[index] == Held.Number && _bound[index] == value)
+            return;
         _held[index] = Held.Unknown;
         Check(bind_int64(statement, index, value));
         _bound[index] = value;
