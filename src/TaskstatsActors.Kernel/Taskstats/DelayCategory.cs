@@ -50,19 +50,12 @@ public readonly record struct DelayReading(DelayCategory Category, ulong? Count,
     /// <summary>Reads one category from a record, allocation-free.</summary>
     public static DelayReading Of(TaskStats s, DelayCategory category)
     {
-        if ((uint)category >= (uint)Fields.Length)
-            throw new ArgumentOutOfRangeException(nameof(category));
-        var (count, total, max, min) = Fields[(int)category];
+        var (count, total, max, min) = FieldsOf(category);
         return new(category, s.Get<ulong>(count), s.Get<ulong>(total), s.Get<ulong>(max), s.Get<ulong>(min));
     }
 
     /// <summary>Reads just one category's total (what <see cref="Of"/> gives as <see cref="TotalNs"/>), for per-record paths that need no more.</summary>
-    public static ulong? TotalOf(TaskStats s, DelayCategory category)
-    {
-        if ((uint)category >= (uint)Fields.Length)
-            throw new ArgumentOutOfRangeException(nameof(category));
-        return s.Get<ulong>(Fields[(int)category].Total);
-    }
+    public static ulong? TotalOf(TaskStats s, DelayCategory category) => s.Get<ulong>(FieldsOf(category).Total);
 
     /// <summary>
     /// The prefix of the category's fields in the kernel's struct (<c>cpu</c>, <c>blkio</c>, …; reclaim is
@@ -70,11 +63,12 @@ public readonly record struct DelayReading(DelayCategory Category, ulong? Count,
     /// </summary>
     public static string KernelPrefix(DelayCategory category)
     {
-        if ((uint)category >= (uint)Fields.Length)
-            throw new ArgumentOutOfRangeException(nameof(category));
-        var count = Fields[(int)category].Count.Name;
+        var count = FieldsOf(category).Count.Name;
         return count[..^"_count".Length];
     }
+
+    private static (TaskstatsField Count, TaskstatsField Total, TaskstatsField Max, TaskstatsField Min) FieldsOf(DelayCategory category) =>
+        (uint)category < (uint)Fields.Length ? Fields[(int)category] : throw new ArgumentOutOfRangeException(nameof(category));
 
     /// <summary>The average delay in nanoseconds, when there is a count.</summary>
     public double? AverageNs => Count is > 0 && TotalNs is { } total ? (double)total / Count.Value : null;
