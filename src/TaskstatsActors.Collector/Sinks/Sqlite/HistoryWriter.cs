@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using TaskstatsActors.Collector.Aggregation;
 using TaskstatsActors.Collector.Events;
+using TaskstatsActors.Kernel.Taskstats;
 
 namespace TaskstatsActors.Collector.Sinks.Sqlite;
 
@@ -141,22 +142,20 @@ public sealed class HistoryWriter : IDisposable
         {
             var count = 0;
             long first = long.MaxValue, last = long.MinValue;
+            void Insert(uint sequence, in TaskstatsRecord record)
+            {
+                var id = _exits.Insert(time, shard, sequence, record);
+                (first, last) = (Math.Min(first, id), Math.Max(last, id));
+                count++;
+            }
             var messages = batch.Messages;
             for (var i = 0; i < messages.Count; i++)
             {
                 var message = messages[i];
                 if (message.Task is { } task)
-                {
-                    var id = _exits.Insert(time, shard, message.Sequence, task);
-                    (first, last) = (Math.Min(first, id), Math.Max(last, id));
-                    count++;
-                }
+                    Insert(message.Sequence, task);
                 if (message.Process is { } process)
-                {
-                    var id = _exits.Insert(time, shard, message.Sequence, process);
-                    (first, last) = (Math.Min(first, id), Math.Max(last, id));
-                    count++;
-                }
+                    Insert(message.Sequence, process);
             }
             if (count > 0)
                 _eventSpan = new ExitSpan(first, last, time, time);
