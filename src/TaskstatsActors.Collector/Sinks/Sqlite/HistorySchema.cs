@@ -137,8 +137,7 @@ public static class HistorySchema
     private static void UpgradeFromVersion1(SqliteConnection connection)
     {
         using var transaction = connection.BeginTransaction();
-        var spans = CreateStatements.Where(statement => statement.StartsWith($"CREATE TABLE {ExitSpans} ", StringComparison.Ordinal))
-            .Concat(Indexes.Where(index => index.Table == ExitSpans).Select(CreateIndex));
+        var spans = Indexes.Where(index => index.Table == ExitSpans).Select(CreateIndex).Prepend(CreateExitSpans);
         foreach (var statement in spans)
             Execute(connection, statement, transaction);
         // Four single min/max queries: each is one B-tree descent (rowid, or the version 1 time index).
@@ -235,11 +234,15 @@ public static class HistorySchema
             $"CREATE TABLE {WindowGroups} (\n  {string.Join(",\n  ", groupColumns)}\n)",
             $"CREATE TABLE {Losses} (\n  id INTEGER PRIMARY KEY,\n  time_us INTEGER NOT NULL,\n  shard INTEGER NOT NULL,\n  cpus TEXT NOT NULL,\n  count INTEGER NOT NULL,\n  source TEXT NOT NULL\n)",
             $"CREATE TABLE {Restarts} (\n  id INTEGER PRIMARY KEY,\n  time_us INTEGER NOT NULL,\n  shard INTEGER NOT NULL,\n  cpus TEXT NOT NULL,\n  receive_buffer INTEGER NOT NULL,\n  reason TEXT NOT NULL\n)",
-            $"CREATE TABLE {ExitSpans} (\n  id INTEGER PRIMARY KEY,\n  first_id INTEGER NOT NULL,\n  last_id INTEGER NOT NULL,\n  min_time_us INTEGER NOT NULL,\n  max_time_us INTEGER NOT NULL\n)",
+            CreateExitSpans,
         };
         statements.AddRange(Indexes.Select(CreateIndex));
         return statements.ToArray();
     }
+
+    // Also what the upgrade from version 1 adds.
+    private const string CreateExitSpans =
+        $"CREATE TABLE {ExitSpans} (\n  id INTEGER PRIMARY KEY,\n  first_id INTEGER NOT NULL,\n  last_id INTEGER NOT NULL,\n  min_time_us INTEGER NOT NULL,\n  max_time_us INTEGER NOT NULL\n)";
 
     private static string CreateIndex((string Name, string Table, string Columns) index) =>
         $"CREATE INDEX {index.Name} ON {index.Table} ({index.Columns})";
