@@ -102,15 +102,22 @@ internal sealed class HistoryRetention
                 cutoff);
             if (deleted == ChunkRows)
                 return deleted;
-            Execute(transaction, $"""
-                UPDATE {HistorySchema.ExitSpans} SET (first_id, last_id, min_time_us, max_time_us) =
-                  (SELECT min(id), max(id), min(time_us), max(time_us) FROM {HistorySchema.Exits} WHERE id BETWEEN {first} AND {last})
-                WHERE id = {spanId} AND EXISTS (SELECT 1 FROM {HistorySchema.Exits} WHERE id BETWEEN {first} AND {last})
-                """);
-            Execute(transaction, $"DELETE FROM {HistorySchema.ExitSpans} WHERE id = {spanId} AND NOT EXISTS (SELECT 1 FROM {HistorySchema.Exits} WHERE id BETWEEN {first} AND {last})");
+            NarrowSpan(transaction, spanId, first, last);
             if (deleted > 0)
                 return deleted;
         }
+    }
+
+    /// <summary>Narrows a span to the exits it still holds, or drops it when it holds none.</summary>
+    private void NarrowSpan(SqliteTransaction transaction, long spanId, long first, long last)
+    {
+        Execute(transaction, $"DELETE FROM {HistorySchema.ExitSpans} WHERE id = {spanId} AND NOT EXISTS (SELECT 1 FROM {HistorySchema.Exits} WHERE id BETWEEN {first} AND {last})");
+        // Matches nothing once the span is dropped.
+        Execute(transaction, $"""
+            UPDATE {HistorySchema.ExitSpans} SET (first_id, last_id, min_time_us, max_time_us) =
+              (SELECT min(id), max(id), min(time_us), max(time_us) FROM {HistorySchema.Exits} WHERE id BETWEEN {first} AND {last})
+            WHERE id = {spanId}
+            """);
     }
 
     private (long Id, long First, long Last)? OldestSpan(SqliteTransaction transaction, long cutoff)
@@ -133,17 +140,17 @@ internal sealed class HistoryRetention
     {
         var oldestExit = Scalar($"SELECT coalesce(min(id), 0) FROM {HistorySchema.Exits}", transaction);
         var emptied = new List<long>();
-        long? kept = null;
+        (long Id, long First, long Last)? kept = null;
         using (var command = _connection.CreateCommand())
         {
-            command.CommandText = $"SELECT id, last_id FROM {HistorySchema.ExitSpans} ORDER BY id";
+            command.CommandText = $"SELECT id, first_id, last_id FROM {HistorySchema.ExitSpans} ORDER BY id";
             command.Transaction = transaction;
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                if (oldestExit != 0 && reader.GetInt64(1) >= oldestExit)
+                if (oldestExit != 0 && reader.GetInt64(2) >= oldestExit)
                 {
-                    kept = reader.GetInt64(0);
+                    kept = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
                     break;
                 }
                 emptied.Add(reader.GetInt64(0));
@@ -151,12 +158,8 @@ internal sealed class HistoryRetention
         }
         foreach (var span in emptied)
             Execute(transaction, $"DELETE FROM {HistorySchema.ExitSpans} WHERE id = {span}");
-        if (tighten && kept is { } first)
-            Execute(transaction, $"""
-                UPDATE {HistorySchema.ExitSpans} SET (first_id, min_time_us) =
-                  (SELECT min(e.id), min(e.time_us) FROM {HistorySchema.Exits} AS e WHERE e.id BETWEEN {oldestExit} AND {HistorySchema.ExitSpans}.last_id)
-                WHERE id = {first} AND first_id < {oldestExit}
-                """);
+        if (tighten && kept is var (spanId, first, last) && first < oldestExit)
+            NarrowSpan(transaction, spanId, first, last);
     }
 
     /// <summary>Over max-size (or trimming down to 90 % of it): one chunk of the oldest exits, and the windows older than the rest.</summary>
