@@ -37,6 +37,11 @@ public sealed class ShardReceiver : IDisposable
     private bool _countGapsAsLoss;
     private readonly string? _faultReason;
 
+    // The replacement socket's buffer while both sockets are registered (granted twice this, 64 MiB: about
+    // half a second of a storm's exits). The new socket then drops nothing there even when this thread is
+    // preempted between the two requests, so every exit the old socket drops in the overlap reaches it.
+    private const int OverlapBuffer = 32 << 20;
+
     /// <summary>Creates the loop; nothing is opened until <see cref="RunAsync"/>.</summary>
     /// <param name="wiring">The shard and what its listener is connected to.</param>
     /// <param name="observer">Told of overflows and replacements.</param>
@@ -308,19 +313,21 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// Make before break. The new socket is opened first; then the old queue is drained into memory
-    /// (so the old socket has room and drops nothing in the next microseconds), the new socket
-    /// registers, and the old one is deregistered right after: for those microseconds every exit goes
-    /// to both sockets. The old socket's loss account closes the instant the new one is registered;
-    /// the new socket's queue is empty during the overlap, so every drop it counts later is a real
-    /// loss. The old socket is then drained again and closed, without waiting on the stream. The new
+    /// Make before break. The new socket is opened first, with a buffer far larger than any overlap can
+    /// fill; then the old queue is drained into memory (so the old socket has room and drops nothing in
+    /// the next microseconds), the new socket registers, and the old one is deregistered right after:
+    /// for those microseconds every exit goes to both sockets. The old socket's loss account closes the
+    /// instant the new one is registered: whatever it drops after that, the new socket received. The new
+    /// socket drops nothing in the overlap (were it to, those drops are counted as lost and as uncertain,
+    /// since the old socket may have delivered them); it is shrunk to the size asked for once the old one
+    /// is gone. The old socket is then drained again and closed, without waiting on the stream. The new
     /// socket's first messages that the old one already delivered are dropped as duplicates by
     /// (sequence, pid).
     /// </summary>
     private async Task HandoverAsync(int receiveBuffer)
     {
         var old = _current!;
-        var next = await ShardSocket.OpenAsync(_open, receiveBuffer, _abort.Token);
+        var next = await ShardSocket.OpenAsync(_open, Math.Max(receiveBuffer, OverlapBuffer), _abort.Token);
         var delivered = new HashSet<HandoverKey>();
         var oldBatch = new List<TaskstatsMessage>();
         var fromNew = new PendingMessages();
@@ -329,7 +336,7 @@ public sealed class ShardReceiver : IDisposable
             DrainOld(old, oldBatch, delivered);
             uint before = old.Socket.DropCount, after = before;
             // The kernel adds the new listener inside send(); the old one is removed two system calls
-            // later, so the overlap (where the new queue is still empty and drops nothing) is microseconds.
+            // later, so the overlap is microseconds, or as long as this thread is preempted there.
             // No acknowledgement for the old socket: a full queue could drop it.
             await next.Connection.RegisterAsync(_shard.Cpus, fromNew, _abort.Token, () =>
             {
@@ -342,6 +349,9 @@ public sealed class ShardReceiver : IDisposable
             if (oldLoss > 0)
                 Lost(oldLoss, LossSource.SocketDropCounter);
             _tracker.CountedByDropCounter(oldLoss);
+            // The old socket is gone. Any drop of the new one so far hit an exit the old one may have
+            // delivered: it is counted as lost with the new socket's later drops, and said to be uncertain.
+            _figures.AddUncertain(unchecked(next.Socket.DropCount - next.DropsAccounted));
         }
         catch
         {
@@ -358,6 +368,8 @@ public sealed class ShardReceiver : IDisposable
         // Every duplicate was queued on the new socket before the old one was deregistered, so
         // draining what is queued now is enough; after that the keys are of no more use.
         await DrainAsync(next, newBatch, null, delivered, toEmpty: true);
+        next.Resize(receiveBuffer);
+        _figures.SetQueue(next.Socket.QueuedBytes, next.GrantedBuffer);
         _figures.AddRestart();
         await PublishAsync(oldBatch);
         await PublishAsync(newBatch);

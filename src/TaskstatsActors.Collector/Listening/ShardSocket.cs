@@ -8,21 +8,17 @@ internal sealed class ShardSocket : IDisposable
 {
     public TaskstatsConnection Connection { get; }
 
-    /// <summary>The buffer size asked for (the kernel grants twice this).</summary>
-    public int RequestedBuffer { get; }
-
     /// <summary>The buffer size granted.</summary>
-    public int GrantedBuffer { get; }
+    public int GrantedBuffer { get; private set; }
 
     /// <summary>The drop counter value already reported as loss (or deliberately not counted).</summary>
     public uint DropsAccounted { get; set; }
 
     public INetlinkSocket Socket => Connection.Socket;
 
-    private ShardSocket(TaskstatsConnection connection, int requested, int granted)
+    private ShardSocket(TaskstatsConnection connection, int granted)
     {
         Connection = connection;
-        RequestedBuffer = requested;
         GrantedBuffer = granted;
     }
 
@@ -33,7 +29,7 @@ internal sealed class ShardSocket : IDisposable
         try
         {
             var granted = connection.Socket.SetReceiveBuffer(receiveBuffer);
-            return new ShardSocket(connection, receiveBuffer, granted) { DropsAccounted = connection.Socket.DropCount };
+            return new ShardSocket(connection, granted) { DropsAccounted = connection.Socket.DropCount };
         }
         catch
         {
@@ -41,6 +37,12 @@ internal sealed class ShardSocket : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Sets a new receive buffer (the kernel grants twice <paramref name="receiveBuffer"/>). Shrinking drops
+    /// nothing already queued; exits that arrive while the queue is above the new size are dropped and counted.
+    /// </summary>
+    public void Resize(int receiveBuffer) => GrantedBuffer = Socket.SetReceiveBuffer(receiveBuffer);
 
     /// <summary>Drops counted by the kernel and not yet reported; marks them reported.</summary>
     public long TakeNewDrops()
