@@ -35,8 +35,9 @@ public sealed class ShardFigures
     /// <summary>Gaps in the kernel's sequence numbers: the cross-check of <see cref="Lost"/>.</summary>
     public long SequenceGaps => Interlocked.Read(ref _sequenceGaps);
     /// <summary>
-    /// Drops the old socket counted in the microseconds between a handover's registration and its
-    /// counter read: each may have reached the new socket. Counted as lost; said here for honesty.
+    /// Drops during a handover that may be exits the other socket received: the old socket's in the
+    /// microseconds between the new one's registration and its counter read, and the new socket's before
+    /// the old one was deregistered. Counted as lost; said here for honesty.
     /// </summary>
     public long Uncertain => Interlocked.Read(ref _uncertain);
     /// <summary>Bytes waiting in the socket's receive queue at the last look.</summary>
