@@ -37,9 +37,8 @@ public sealed class ShardReceiver : IDisposable
     private bool _countGapsAsLoss;
     private readonly string? _faultReason;
 
-    // The replacement socket's buffer while both sockets are registered (granted twice this, 64 MiB: about
-    // half a second of a storm's exits). The new socket then drops nothing there even when this thread is
-    // preempted between the two requests, so every exit the old socket drops in the overlap reaches it.
+    // Both sockets' buffer during a handover (granted twice this, 64 MiB: about half a second of a storm's
+    // exits), so that neither drops anything there even when this thread is preempted between its steps.
     private const int OverlapBuffer = 32 << 20;
 
     /// <summary>Creates the loop; nothing is opened until <see cref="RunAsync"/>.</summary>
@@ -313,14 +312,13 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// Make before break. The new socket is opened first, with a buffer far larger than any overlap can
-    /// fill; then the old queue is drained into memory (so the old socket has room and drops nothing in
-    /// the next microseconds), the new socket registers, and the old one is deregistered right after:
-    /// for those microseconds every exit goes to both sockets. The old socket's loss account closes the
-    /// instant the new one is registered: whatever it drops after that, the new socket received. The new
-    /// socket drops nothing in the overlap (were it to, those drops are counted as lost and as uncertain,
-    /// since the old socket may have delivered them); it is shrunk to the size asked for once the old one
-    /// is gone. The old socket is then drained again and closed, without waiting on the stream. The new
+    /// Make before break. The new socket is opened first, and both sockets get a buffer far larger than
+    /// the handover can fill; then the old queue is drained into memory, the new socket registers, and
+    /// the old one is deregistered right after: for those microseconds every exit goes to both sockets.
+    /// The old socket's loss account closes the instant the new one is registered: whatever it drops
+    /// after that, the new socket received. Neither socket drops anything there (were one to, the drops
+    /// that could be exits the other socket received are counted as lost and as uncertain). The new
+    /// socket is shrunk to the size asked for once the old one is gone. The old socket is then drained again and closed, without waiting on the stream. The new
     /// socket's first messages that the old one already delivered are dropped as duplicates by
     /// (sequence, pid).
     /// </summary>
@@ -333,6 +331,9 @@ public sealed class ShardReceiver : IDisposable
         var fromNew = new PendingMessages();
         try
         {
+            // The old socket gets room too, so that it drops nothing from here on even if this thread is
+            // preempted: a drop between the two counter reads below could not be told from a real loss.
+            old.Resize(OverlapBuffer);
             DrainOld(old, oldBatch, delivered);
             uint before = old.Socket.DropCount, after = before;
             // The kernel adds the new listener inside send(); the old one is removed two system calls

@@ -25,6 +25,7 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
         HookedSocket First,
         HookedSocket Replacement,
         HookedSocket OtherShard,
+        IReadOnlyList<ExitKey> BeforeRegistration,
         IReadOnlyList<ExitKey> Overlap,
         int ListenersDuringOverlap,
         IReadOnlyList<ExitKey> AfterReplacement,
@@ -33,16 +34,20 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
 
     /// <param name="overlapExits">Exits made while both sockets are registered.</param>
     /// <param name="duringOverlap">Done to the replacement socket as the overlap starts, before those exits.</param>
-    private OverflowRun OverflowAndReplace(int overlapExits = OverlapExits, Action<HookedSocket>? duringOverlap = null)
+    /// <param name="beforeRegistrationExits">Exits made as the replacement is about to register (they reach the old socket only).</param>
+    private OverflowRun OverflowAndReplace(int overlapExits = OverlapExits, Action<HookedSocket>? duringOverlap = null, int beforeRegistrationExits = 0)
     {
         var journal = NewJournal();
         var settings = Settings([0, 1], [journal.Settings("journal", buffer: 1)],
             receiveBuffer: ReceiveBuffer, batchSize: 4, streamBuffer: 1, minBackoff: TimeSpan.FromMilliseconds(500));
 
+        var beforeRegistration = new List<ExitKey>();
         var overlap = new List<ExitKey>();
         var listenersDuringOverlap = -1;
         Host.OnRequest = (socket, kind, mask) =>
         {
+            if (kind == RequestKind.Register && mask == "0" && Host.SocketsOf("0").Count == 2 && beforeRegistration.Count == 0)
+                beforeRegistration.AddRange(Host.Exit(0, beforeRegistrationExits));
             // The old socket is about to deregister while the new one is registered: exits now reach both.
             if (kind == RequestKind.Deregister && mask == "0" && Host.Kernel.ListenerCount(0) == 2 && overlap.Count == 0)
             {
@@ -87,7 +92,7 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
         var summary = ShutDown(collector);
         foreach (var entry in Host.Log)
             Note(entry.ToString());
-        return new OverflowRun(journal, first, replacement, otherShard, overlap, listenersDuringOverlap, after, report.Shards[0], summary);
+        return new OverflowRun(journal, first, replacement, otherShard, beforeRegistration, overlap, listenersDuringOverlap, after, report.Shards[0], summary);
     }
 
     [Fact]
@@ -113,9 +118,13 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
         Assert.True(At("deregister", run.OtherShard) > At("close", run.First));
         Assert.Equal(2, Host.Sockets.Count(s => s.Mask == "0"));
 
-        // The new buffer is twice the old one, as requested, granted and reported. Until the old socket is
-        // deregistered the replacement has a far larger one, so that it drops nothing in the overlap.
-        var oldGranted = int.Parse(log.Single(e => e.Verb == "rcvbuf" && e.Port == run.First.PortId).Argument!);
+        // The new buffer is twice the old one, as requested, granted and reported. During the handover
+        // both sockets have a far larger one, so that neither drops anything there.
+        var oldSizes = log.Where(e => e.Verb == "rcvbuf" && e.Port == run.First.PortId).ToList();
+        Assert.Equal(2, oldSizes.Count);
+        Assert.True(int.Parse(oldSizes[1].Argument!) >= 64 << 20);
+        Assert.True(oldSizes[1].Position < At("register", run.Replacement));
+        var oldGranted = int.Parse(oldSizes[0].Argument!);
         var replacementSizes = log.Where(e => e.Verb == "rcvbuf" && e.Port == run.Replacement.PortId).ToList();
         Assert.Equal(2, replacementSizes.Count);
         Assert.True(int.Parse(replacementSizes[0].Argument!) >= 64 << 20);
@@ -185,8 +194,9 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
     [Fact]
     public void An_overlap_longer_than_the_new_buffer_holds_should_lose_nothing()
     {
-        // The replacement's own buffer holds ten exits and the old one, drained, five: thirty exits in the
-        // overlap (as when the listener is preempted between its two requests) all reach the new socket.
+        // The replacement's own buffer holds ten exits and the old one's five: thirty exits in the overlap
+        // (as when the listener is preempted between its two requests) reach both sockets, which have
+        // room for the handover, and are delivered once.
         const int LongOverlap = 30;
         var run = OverflowAndReplace(LongOverlap);
         var received = run.Journal.Received.ToList();
@@ -194,8 +204,9 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
 
         Assert.Equal(LongOverlap, run.Overlap.Count);
         Assert.All(run.Overlap, exit => Assert.Single(received, exit));
-        Assert.True(run.First.DropCount > run.First.AccountableDrops, "the old socket should have dropped part of the overlap");
+        Assert.Equal(run.First.AccountableDrops, run.First.DropCount);
         Assert.Equal(0u, run.Replacement.DropCount);
+        Assert.Equal(LongOverlap, shard.Duplicates);
         Assert.Empty(Repeated(received));
         Assert.Equal(run.First.AccountableDrops, shard.Lost);
         Assert.Equal(Host.Exits.Count(e => e.Shard == 0), received.Count + shard.Lost);
@@ -220,5 +231,23 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
         Assert.Equal(OverlapExits, shard.Uncertain);
         Assert.InRange(shard.Lost, trueLoss, trueLoss + shard.Uncertain);
         Assert.True(shard.Lost > trueLoss, "the old socket delivered part of the overlap");
+    }
+
+    [Fact]
+    public void Exits_just_before_the_replacement_registers_should_reach_the_old_socket_and_be_delivered()
+    {
+        // Twenty exits after the old socket's last drain and before the new one registers (as when the listener
+        // is preempted there) reach only the old socket. Its own buffer holds five; it has room for the handover.
+        const int Late = 20;
+        var run = OverflowAndReplace(beforeRegistrationExits: Late);
+        var received = run.Journal.Received.ToList();
+        var shard = run.Summary.Shards.Single(s => s.Shard.Index == 0);
+
+        Assert.Equal(Late, run.BeforeRegistration.Count);
+        Assert.All(run.BeforeRegistration, exit => Assert.Single(received, exit));
+        Assert.Empty(Repeated(received));
+        Assert.Equal(run.First.AccountableDrops, shard.Lost);
+        Assert.Equal(Host.Exits.Count(e => e.Shard == 0), received.Count + shard.Lost);
+        Assert.Equal(0, shard.Uncertain);
     }
 }
