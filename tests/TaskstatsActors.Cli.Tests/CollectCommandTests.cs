@@ -60,6 +60,23 @@ public sealed class CollectCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task An_akka_setting_the_actors_cannot_be_made_with_should_exit_8_with_one_line_naming_it()
+    {
+        var path = Config("""
+            taskstats { shards = [ "0" ], status-interval = 0s }
+            akka.actor.deployment { "/collector/watchdog" { dispatcher = no-such-dispatcher } }
+            """);
+
+        var result = await CliHarness.RunAsync(KernelWithUs(), "collect", "--config", path, "--duration", "30s");
+
+        Assert.True(result.ExitCode == ExitCode.BadConfig, result.ToString());
+        var line = Assert.Single(result.ErrorLines, l => !l.StartsWith("warning:", StringComparison.Ordinal));
+        Assert.Contains("no-such-dispatcher", line);
+        Assert.DoesNotContain("   at ", result.Error);
+        Assert.DoesNotContain("   at ", result.Out);
+    }
+
+    [Fact]
     public async Task A_missing_config_file_should_exit_8_naming_the_file()
     {
         var missing = Path.Combine(_directory, "nope.conf");

@@ -70,6 +70,8 @@ internal static class CollectCommand
             options.TimestampFormat = "HH:mm:ss ";
         });
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // The host logs a failed start with its stack trace; the command says why in one line instead.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = CollectorService.ShutdownTimeout + TimeSpan.FromSeconds(10));
         // Under systemd (Type=notify) this reports readiness and stopping, and logs in journald's format.
         builder.Services.AddSystemd();
@@ -79,7 +81,14 @@ internal static class CollectCommand
         var result = host.Services.GetRequiredService<CollectorResult>();
         using var timed = duration is { } d ? new CancellationTokenSource(d) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timed.Token, cancellationToken);
-        await host.RunAsync(linked.Token);
+        try
+        {
+            await host.RunAsync(linked.Token);
+        }
+        catch (CollectorStartException e)
+        {
+            throw new CliException(e.Message, ExitCode.BadConfig);
+        }
         if (result.Summary is { } summary)
             environment.Out.WriteLine(summary.Format());
         if (result.Problem is { } problem)

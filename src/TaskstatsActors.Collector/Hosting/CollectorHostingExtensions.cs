@@ -19,7 +19,8 @@ public static class CollectorHostingExtensions
     public static IServiceCollection AddTaskstatsCollector(this IServiceCollection services, Config config, CollectorSettings settings,
         Func<INetlinkSocket>? openSocket = null)
     {
-        services.AddSingleton<CollectorResult>();
+        var result = new CollectorResult();
+        services.AddSingleton(result);
         services.AddAkka("taskstats", builder =>
         {
             // The host decides when to stop: Akka's own exit hook would end the actor system on SIGTERM
@@ -38,7 +39,7 @@ public static class CollectorHostingExtensions
                 })
                 .WithActors((system, registry) =>
                 {
-                    var supervisor = system.ActorOf(CollectorSupervisor.Props(settings, openSocket), "collector");
+                    var supervisor = system.ActorOf(CollectorSupervisor.Props(settings, openSocket, problem => result.StartProblem = problem), "collector");
                     registry.Register<CollectorSupervisor>(supervisor);
                 });
         });

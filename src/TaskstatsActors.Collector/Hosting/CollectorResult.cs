@@ -10,4 +10,7 @@ public sealed class CollectorResult
 
     /// <summary>Why shutdown did not complete cleanly, if it did not.</summary>
     public string? Problem { get; internal set; }
+
+    /// <summary>Why the collector could not start, if it could not (one line, for the operator).</summary>
+    public string? StartProblem { get; internal set; }
 }

@@ -16,7 +16,25 @@ public sealed class CollectorService(IRequiredActor<CollectorSupervisor> supervi
     /// <summary>How long draining may take before the host gives up on it.</summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(60);
 
-    public Task StartAsync(CancellationToken cancellationToken) => supervisor.GetAsync(cancellationToken);
+    /// <summary>How long the supervisor may take to start its actors.</summary>
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Waits until the supervisor has started (it answers) or has stopped because it could not start; then
+    /// the host fails to start with a <see cref="CollectorStartException"/> instead of waiting for a shutdown.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var collector = await supervisor.GetAsync(cancellationToken);
+        // Not cancelled with the host's start: a run shorter than the start-up still starts, then stops.
+        // Identify is answered once the supervisor has started, and by dead letters (quietly, with no
+        // subject) once it has stopped.
+        var stopped = collector.WatchAsync();
+        var identified = collector.Ask<ActorIdentity>(new Identify(null), StartTimeout);
+        if (await Task.WhenAny(stopped, identified) == identified && (await identified).Subject is not null)
+            return;
+        throw new CollectorStartException(result.StartProblem ?? "the collector stopped while it started; the log above says why");
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -82,6 +82,9 @@ public sealed class ShardReceiver : IDisposable
         }
         finally
         {
+            // Disposed while it was still registering: the socket it got was not there to close yet.
+            if (_abort.IsCancellationRequested)
+                _current?.Dispose();
             _wake.Dispose();
         }
     }

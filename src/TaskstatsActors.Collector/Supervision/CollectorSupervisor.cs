@@ -27,6 +27,7 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
 {
     private readonly CollectorSettings _settings;
     private readonly Func<INetlinkSocket> _open;
+    private readonly Action<string>? _startFailed;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<(ShardInfo Shard, ShardFigures Figures)> _shardFigures = [];
@@ -44,21 +45,41 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
     /// <summary>How often the figures go to the sinks as a <see cref="CollectorStatus"/> event.</summary>
     public static readonly TimeSpan FiguresInterval = TimeSpan.FromSeconds(5);
 
-    public CollectorSupervisor(CollectorSettings settings, Func<INetlinkSocket> open)
+    public CollectorSupervisor(CollectorSettings settings, Func<INetlinkSocket> open, Action<string>? startFailed = null)
     {
         _settings = settings;
         _open = open;
+        _startFailed = startFailed;
         Running();
     }
 
-    /// <summary>Props for the supervisor; <paramref name="open"/> opens netlink sockets (a fake kernel's in tests).</summary>
-    public static Props Props(CollectorSettings settings, Func<INetlinkSocket>? open = null) =>
-        Akka.Actor.Props.Create(() => new CollectorSupervisor(settings, open ?? NetlinkSocket.Open));
+    /// <summary>
+    /// Props for the supervisor; <paramref name="open"/> opens netlink sockets (a fake kernel's in tests).
+    /// <paramref name="startFailed"/> is told why, in one line, if an Akka setting keeps the collector's
+    /// actors from being created; the supervisor then stops.
+    /// </summary>
+    public static Props Props(CollectorSettings settings, Func<INetlinkSocket>? open = null, Action<string>? startFailed = null) =>
+        Akka.Actor.Props.Create(() => new CollectorSupervisor(settings, open ?? NetlinkSocket.Open, startFailed));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(maxNrOfRetries: 10, withinTimeRange: TimeSpan.FromMinutes(1), localOnlyDecider: _ => Directive.Restart);
 
     protected override void PreStart()
+    {
+        try
+        {
+            Start();
+        }
+        catch (ConfigurationException e)
+        {
+            // E.g. a dispatcher or mailbox named in akka.actor.deployment that is not defined. Stopping (not
+            // failing) keeps Akka from logging a stack trace; the children made so far stop with this actor.
+            _startFailed?.Invoke($"the collector could not start: {e.Message}. Define it, or remove the akka setting that names it.");
+            Context.Stop(Self);
+        }
+    }
+
+    private void Start()
     {
         _events = Channel.CreateBounded<CollectorEvent>(new BoundedChannelOptions(_settings.StreamBuffer)
         {

@@ -67,6 +67,31 @@ public sealed class HostedCollectorSpecs : IDisposable
         Assert.Equal(100, File.ReadLines(jsonl).Count(line => line.Contains("\"pid\":", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task An_akka_setting_a_listener_cannot_be_made_with_should_fail_the_start_in_one_line_and_leave_no_listener()
+    {
+        // listener-0 is made (and registers) before listener-1, whose dispatcher is not defined.
+        var config = ConfigurationFactory.ParseString("""
+            taskstats {
+              shards = [ "0", "1" ]
+              status-interval = 0s
+            }
+            akka.actor.deployment { "/collector/listener-1" { dispatcher = no-such-dispatcher } }
+            """);
+        var settings = SettingsLoader.Load(config);
+        var kernel = new FakeKernel();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddTaskstatsCollector(config, settings, kernel.OpenSocket);
+        using var host = builder.Build();
+
+        var failure = await Assert.ThrowsAsync<CollectorStartException>(() => host.StartAsync());
+
+        Assert.Contains("no-such-dispatcher", failure.Message);
+        Assert.Contains("listener-1", failure.Message);
+        Assert.DoesNotContain('\n', failure.Message);
+        await WaitUntil(() => kernel.ListenerCount(0) == 0 && kernel.ListenerCount(1) == 0, "no listener left registered");
+    }
+
     private static async Task WaitUntil(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
