@@ -320,10 +320,10 @@ public sealed class ShardReceiver : IDisposable
     /// the old one is deregistered right after: for those microseconds every exit goes to both sockets.
     /// The old socket's loss account closes the instant the new one is registered: whatever it drops
     /// after that, the new socket received. Neither socket drops anything there (were one to, the drops
-    /// that could be exits the other socket received are counted as lost and as uncertain). The new
-    /// socket is shrunk to the size asked for once the old one is gone. The old socket is then drained again and closed, without waiting on the stream. The new
-    /// socket's first messages that the old one already delivered are dropped as duplicates by
-    /// (sequence, pid).
+    /// that could be exits the other socket received are counted as lost and as uncertain). The old
+    /// socket is then drained again and closed, without waiting on the stream, and the new one is shrunk
+    /// to the size asked for. The new socket's first messages that the old one already delivered are
+    /// dropped as duplicates by (sequence, pid).
     /// </summary>
     private async Task HandoverAsync(int receiveBuffer)
     {
