@@ -336,7 +336,8 @@ public sealed class ShardReceiver : IDisposable
         {
             // The old socket gets room too, so that it drops nothing from here on even if this thread is
             // preempted: a drop between the two counter reads below could not be told from a real loss.
-            old.Resize(OverlapBuffer);
+            // Never less than it has (granted is twice what was asked): a full queue must not be cut short.
+            old.Resize(Math.Max(old.GrantedBuffer / 2, OverlapBuffer));
             DrainOld(old, oldBatch, delivered);
             uint before = old.Socket.DropCount, after = before;
             // The kernel adds the new listener inside send(); the old one is removed two system calls
