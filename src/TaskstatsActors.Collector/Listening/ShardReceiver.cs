@@ -169,29 +169,52 @@ public sealed class ShardReceiver : IDisposable
     /// </summary>
     private async Task<bool> DrainAsync(ShardSocket socket, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip, bool toEmpty = false)
     {
-        while (toEmpty || batch.Count < _options.BatchSize)
+        // Under backpressure what the batch cannot take stays in the socket, where a drop is counted.
+        var limit = toEmpty ? int.MaxValue : _options.BatchSize;
+        Drained drained;
+        while ((drained = ReceiveQueued(socket, batch, record, skip, limit)) == Drained.Overflowed)
         {
-            int received;
-            try
-            {
-                // Under backpressure what the batch cannot take stays in the socket, where a drop is counted.
-                received = socket.Socket.ReceiveBatch(_datagrams, toEmpty ? int.MaxValue : _options.BatchSize - batch.Count);
-            }
-            catch (NetlinkOverflowException)
-            {
-                if (socket == _current)
-                    await OverflowAsync();
-                continue;
-            }
-            if (received == 0)
-                break;
-            DecodeReceived(batch, record, skip);
+            if (socket == _current)
+                await OverflowAsync();
         }
         _figures.SetQueue(socket.Socket.QueuedBytes, socket.GrantedBuffer);
         if (socket == _current)
             await ReportDropsAsync(socket, overflow: false);
-        return !toEmpty && batch.Count >= _options.BatchSize;
+        return !toEmpty && drained == Drained.Full;
     }
+
+    /// <summary>Everything queued on the outgoing socket, into memory; overflow reports there are not counted again.</summary>
+    private void DrainOld(ShardSocket old, List<TaskstatsMessage> batch, HashSet<HandoverKey> delivered)
+    {
+        // Its drops are read from the counter when its account closes.
+        while (ReceiveQueued(old, batch, delivered, null, int.MaxValue) == Drained.Overflowed)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Receives and decodes what is queued, without waiting, until the queue is empty, the batch holds
+    /// <paramref name="limit"/> messages, or the socket reports an overflow (the caller decides what that means).
+    /// </summary>
+    private Drained ReceiveQueued(ShardSocket socket, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip, int limit)
+    {
+        while (batch.Count < limit)
+        {
+            try
+            {
+                if (socket.Socket.ReceiveBatch(_datagrams, limit - batch.Count) == 0)
+                    return Drained.Empty;
+            }
+            catch (NetlinkOverflowException)
+            {
+                return Drained.Overflowed;
+            }
+            DecodeReceived(batch, record, skip);
+        }
+        return Drained.Full;
+    }
+
+    private enum Drained { Empty, Full, Overflowed }
 
     private void DecodeReceived(List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip)
     {
@@ -380,26 +403,6 @@ public sealed class ShardReceiver : IDisposable
         await PublishAsync(newBatch);
         await _output.WriteAsync(new ListenerRestarted(_shard, DateTimeOffset.UtcNow, next.GrantedBuffer, "overflow"), _abort.Token);
         _observer.Replaced(next.GrantedBuffer);
-    }
-
-    /// <summary>Everything queued on the outgoing socket, into memory; overflow reports there are not counted again.</summary>
-    private void DrainOld(ShardSocket old, List<TaskstatsMessage> batch, HashSet<HandoverKey> delivered)
-    {
-        while (true)
-        {
-            int received;
-            try
-            {
-                received = old.Socket.ReceiveBatch(_datagrams);
-            }
-            catch (NetlinkOverflowException)
-            {
-                continue; // its drops are read from the counter when its account closes
-            }
-            if (received == 0)
-                return;
-            DecodeReceived(batch, delivered, null);
-        }
     }
 
     /// <summary>Deregisters, drains everything still queued into the stream, counts the last drops, closes.</summary>

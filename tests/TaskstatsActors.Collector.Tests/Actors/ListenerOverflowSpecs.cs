@@ -33,9 +33,9 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
         CollectorSummary Summary);
 
     /// <param name="overlapExits">Exits made while both sockets are registered.</param>
-    /// <param name="duringOverlap">Done to the replacement socket as the overlap starts, before those exits.</param>
+    /// <param name="duringOverlap">Done to the old socket and the replacement as the overlap starts, before those exits.</param>
     /// <param name="beforeRegistrationExits">Exits made as the replacement is about to register (they reach the old socket only).</param>
-    private OverflowRun OverflowAndReplace(int overlapExits = OverlapExits, Action<HookedSocket>? duringOverlap = null, int beforeRegistrationExits = 0)
+    private OverflowRun OverflowAndReplace(int overlapExits = OverlapExits, Action<HookedSocket, HookedSocket>? duringOverlap = null, int beforeRegistrationExits = 0)
     {
         var journal = NewJournal();
         var settings = Settings([0, 1], [journal.Settings("journal", buffer: 1)],
@@ -52,7 +52,7 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
             if (kind == RequestKind.Deregister && mask == "0" && Host.Kernel.ListenerCount(0) == 2 && overlap.Count == 0)
             {
                 listenersDuringOverlap = Host.Kernel.ListenerCount(0);
-                duringOverlap?.Invoke(Host.SocketsOf("0")[1]);
+                duringOverlap?.Invoke(Host.SocketsOf("0")[0], Host.SocketsOf("0")[1]);
                 overlap.AddRange(Host.Exit(0, overlapExits));
             }
         };
@@ -219,7 +219,7 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
         // Fault injected: the replacement has no room during the overlap, so it drops exits that the old
         // socket delivers. Which ones cannot be told apart from real loss, so the count may exceed the
         // true loss, but never by more than what is said to be uncertain.
-        var run = OverflowAndReplace(OverlapExits, replacement => replacement.Inner.SetReceiveBuffer(1));
+        var run = OverflowAndReplace(OverlapExits, (_, replacement) => replacement.Inner.SetReceiveBuffer(1));
         var made = Host.Exits.Count(e => e.Shard == 0);
         var received = run.Journal.Received.ToList();
         var shard = run.Summary.Shards.Single(s => s.Shard.Index == 0);
@@ -245,6 +245,27 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
 
         Assert.Equal(Late, run.BeforeRegistration.Count);
         Assert.All(run.BeforeRegistration, exit => Assert.Single(received, exit));
+        Assert.Empty(Repeated(received));
+        Assert.Equal(run.First.AccountableDrops, shard.Lost);
+        Assert.Equal(Host.Exits.Count(e => e.Shard == 0), received.Count + shard.Lost);
+        Assert.Equal(0, shard.Uncertain);
+    }
+
+    [Fact]
+    public void An_old_socket_that_overflows_in_the_overlap_should_still_deliver_what_it_had_queued()
+    {
+        // Fault injected: twenty exits wait on the old socket when the replacement registers; then the old
+        // socket has no room and drops the overlap's exits (the replacement has them). Its next receive
+        // reports that overflow before anything queued, and the drain must go on past it to the twenty.
+        const int Queued = 20;
+        var run = OverflowAndReplace(OverlapExits, (old, _) => old.Inner.SetReceiveBuffer(1), beforeRegistrationExits: Queued);
+        var received = run.Journal.Received.ToList();
+        var shard = run.Summary.Shards.Single(s => s.Shard.Index == 0);
+        Note($"old socket dropped {run.First.DropCount}, {run.First.AccountableDrops} of them before the handover; lost {shard.Lost}");
+
+        Assert.True(run.First.DropCount > run.First.AccountableDrops, "the old socket dropped exits in the overlap");
+        Assert.All(run.BeforeRegistration, exit => Assert.Single(received, exit));
+        Assert.All(run.Overlap, exit => Assert.Single(received, exit));
         Assert.Empty(Repeated(received));
         Assert.Equal(run.First.AccountableDrops, shard.Lost);
         Assert.Equal(Host.Exits.Count(e => e.Shard == 0), received.Count + shard.Lost);
