@@ -28,10 +28,11 @@ internal sealed record BenchOptions
     public string BeforeLabel { get; init; } = "an earlier build";
 
     public const string Usage = """
-        usage: TaskstatsActors.Bench [all|storms|soak] [options]      (as root)
+        usage: TaskstatsActors.Bench [all|storms|soak|report] [options]      (as root)
           all              storms, then the soak (unless --no-soak); writes BENCHMARKS.md at the repository root
           storms           the storms only (replaces their part of BENCHMARKS.md)
           soak             the soak only (replaces its part of BENCHMARKS.md)
+          report           measures nothing: rewrites the report from the raw figures beside it (after a change to the report)
           --smoke          a few seconds: tiny storms, 1 run each, no soak; writes to a temporary file unless --out
         options:
           --runs N               runs per contender and storm (default 3; the median is reported)
@@ -69,7 +70,7 @@ internal sealed record BenchOptions
             }
             switch (args[i])
             {
-                case "all" or "storms" or "soak" when !commandGiven:
+                case "all" or "storms" or "soak" or "report" when !commandGiven:
                     options = options with { Command = args[i] };
                     commandGiven = true;
                     break;
@@ -189,15 +190,15 @@ public static class Bench
 
     private static async Task<int> RunAsync(BenchOptions options, string[] args, TextWriter output)
     {
+        if (options.Command == "report")
+            return Rewrite(options, output);
         if (!HasCapNetAdmin())
             throw new BenchException("taskstats listeners need CAP_NET_ADMIN: run the benchmark as root");
         var repository = Repository.Find();
         var collector = options.Collector ?? repository.Collector(Repository.Configuration);
         if (!File.Exists(collector))
             throw new BenchException($"no collector at {collector}: build it first (dotnet build -c {Repository.Configuration}), or give --collector");
-        var output_ = options.Output ?? (options.Smoke
-            ? Path.Combine(Path.GetTempPath(), $"taskstats-bench-smoke-{Environment.ProcessId}.md")
-            : Path.Combine(repository.Root, "BENCHMARKS.md"));
+        var output_ = ReportPath(options, repository);
         var rawPath = Path.ChangeExtension(output_, ".json");
         var invocation = "TaskstatsActors.Bench " + string.Join(' ', args);
 
@@ -249,6 +250,25 @@ public static class Bench
                 }
             }
         }
+    }
+
+    private static string ReportPath(BenchOptions options, Repository repository) =>
+        options.Output ?? (options.Smoke
+            ? Path.Combine(Path.GetTempPath(), $"taskstats-bench-smoke-{Environment.ProcessId}.md")
+            : Path.Combine(repository.Root, ReportName));
+
+    private const string ReportName = "BENCHMARKS.md";
+
+    /// <summary>Rewrites the report from the raw figures of earlier runs, measuring nothing.</summary>
+    private static int Rewrite(BenchOptions options, TextWriter output)
+    {
+        var path = options.Output ?? Path.Combine(Repository.Find().Root, ReportName);
+        var rawPath = Path.ChangeExtension(path, ".json");
+        var data = BenchData.TryRead(rawPath)
+            ?? throw new BenchException($"no readable raw figures at {rawPath}: run the storms or the soak first");
+        Report.Write(path, data, data.Storms?.Invocation ?? "TaskstatsActors.Bench report");
+        output.WriteLine($"bench: rewrote {path} from {rawPath}");
+        return 0;
     }
 
     /// <summary>The storms of issue 4 and the contenders of each.</summary>

@@ -113,4 +113,69 @@ public sealed class BenchReportTests
         Assert.Contains("written by someone else", second);
         Assert.True(second.IndexOf("K2", StringComparison.Ordinal) < second.IndexOf("T2", StringComparison.Ordinal), "a new block goes before the targets");
     }
+
+    [Fact]
+    public async Task The_report_command_rewrites_the_report_from_the_raw_figures_and_judges_cpu_in_every_storm()
+    {
+        // collect is cheaper than the one-recv listener at the maximum rate, but not in the paced storm.
+        var collect = Contender.Collect("collect-default", "collect, default config");
+        var recv = Contender.C("recv", 0);
+        var batch = Contender.C("batch", 0);
+        Scenario Storm(string id, double rate) => new(id, id, 10, rate, [collect, recv, batch], "test");
+        RunResult Cpu(string scenario, Contender contender, double secondsPer100K) => new()
+        {
+            Scenario = scenario,
+            Contender = contender.Id,
+            Run = 1,
+            Comm = "x",
+            Exits = 100_000,
+            Received = 100_000,
+            Messages = 100_000,
+            ReportedLost = 0,
+            CpuAtStormStart = 1,
+            CpuSeconds = 1 + secondsPer100K,
+        };
+        var storms = new StormsData("today", "TaskstatsActors.Bench storms --runs 1", "vfork", 2, 1, 0, new Dictionary<string, string>(),
+            [Storm(Report.MaxScenario, 0), Storm("paced-5000", 5000)],
+            [
+                Cpu(Report.MaxScenario, collect, 0.4), Cpu(Report.MaxScenario, recv, 0.5), Cpu(Report.MaxScenario, batch, 0.3),
+                Cpu("paced-5000", collect, 1.0), Cpu("paced-5000", recv, 0.5), Cpu("paced-5000", batch, 0.3),
+            ],
+            16);
+        var machine = new MachineInfo(2, "0-1", "cpu", "1 GiB", "6.18", "0", ".NET", "cc", "Release", "abc1234", "0.00");
+        var directory = Directory.CreateTempSubdirectory("bench-report-test.");
+        try
+        {
+            var report = Path.Combine(directory.FullName, "BENCHMARKS.md");
+            await File.WriteAllTextAsync(Path.ChangeExtension(report, ".json"),
+                System.Text.Json.JsonSerializer.Serialize(new BenchData(machine, storms, null), BenchData.JsonOptions));
+            var output = new StringWriter();
+            var error = new StringWriter();
+
+            Assert.Equal(0, await Bench.RunAsync(["report", "--out", report], output, error));
+
+            var text = await File.ReadAllTextAsync(report);
+            var recvTarget = text.Split('\n').Single(l => l.StartsWith("| CPU per record no more than the one-`recv`", StringComparison.Ordinal));
+            Assert.Contains("| **no** |", recvTarget);
+            Assert.Contains("maximum rate 0.400 vs 0.500 (0.80×)", recvTarget);
+            Assert.Contains("5,000/s 1.000 vs 0.500 (2.00×)", recvTarget);
+            Assert.Contains("`TaskstatsActors.Bench storms --runs 1`", text); // the run's own invocation, not "report"
+            Assert.Contains("abc1234", text);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_report_command_without_raw_figures_says_so()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"bench-report-missing-{Guid.NewGuid():N}", "BENCHMARKS.md");
+        var error = new StringWriter();
+
+        Assert.Equal(1, await Bench.RunAsync(["report", "--out", missing], new StringWriter(), error));
+        Assert.Contains("no readable raw figures at", error.ToString());
+        Assert.False(File.Exists(missing));
+    }
 }
