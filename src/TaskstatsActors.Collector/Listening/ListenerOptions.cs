@@ -9,4 +9,9 @@ namespace TaskstatsActors.Collector.Listening;
 /// here: waking per message costs several times the CPU of draining in batches; a batched reader that
 /// wakes every ~1 ms costs ~1.4 µs per record.
 /// </param>
-public sealed record ListenerOptions(int ReceiveBuffer, int BatchSize, bool Pin = false, TimeSpan Linger = default);
+/// <param name="QuietLinger">
+/// When exits arrive so slowly that <paramref name="Linger"/> gathers less than a quarter of a batch, wait up to
+/// this long instead: every batch has fixed costs (thread hand-offs in the stream), which small batches pay per
+/// few records. Zero, or no longer than <paramref name="Linger"/>, keeps <paramref name="Linger"/> at every rate.
+/// </param>
+public sealed record ListenerOptions(int ReceiveBuffer, int BatchSize, bool Pin = false, TimeSpan Linger = default, TimeSpan QuietLinger = default);

@@ -116,7 +116,10 @@ public sealed class ShardReceiver : IDisposable
                 await HandoverAsync(((Command.Replace)command).ReceiveBuffer);
                 continue;
             }
-            if (!more)
+            var waited = !more;
+            uint queued = 0;
+            var sinceLastDrain = TimeSpan.Zero;
+            if (waited)
             {
                 if (!_current.Socket.WaitReadable(_wake, Timeout.InfiniteTimeSpan))
                 {
@@ -126,7 +129,8 @@ public sealed class ShardReceiver : IDisposable
                 // Lets more exits queue up so that one drain takes many; a command cuts it short.
                 if (_linger > TimeSpan.Zero)
                     _wake.Wait(_linger);
-                _linger = NextLinger(_current.Socket.QueuedBytes, Stopwatch.GetElapsedTime(_drainedAt), _current.GrantedBuffer, _options.Linger);
+                queued = _current.Socket.QueuedBytes;
+                sinceLastDrain = Stopwatch.GetElapsedTime(_drainedAt);
             }
             Exception? fault = null;
             try
@@ -138,6 +142,8 @@ public sealed class ShardReceiver : IDisposable
                 fault = e; // what was already received is delivered before the listener restarts
             }
             _drainedAt = Stopwatch.GetTimestamp();
+            if (waited)
+                _linger = NextLinger(queued, batch.Count, sinceLastDrain, _current.GrantedBuffer, _options);
             await PublishAsync(batch);
             if (fault is not null)
                 ExceptionDispatchInfo.Throw(fault);
@@ -146,21 +152,31 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// How long the next wake-up may linger: as configured, but no longer than the queue takes to fill a quarter
-    /// of the buffer at the rate it filled since the last drain. A small buffer or a burst thus shortens the
-    /// wait (by up to 4× per drain, so it settles within a few drains) instead of overflowing the socket;
-    /// a quieter queue lets it grow back.
+    /// How long the next wake-up may linger. As configured (<c>batch-linger</c>); longer, up to <c>quiet-linger</c>,
+    /// when exits arrive too slowly for that to gather a quarter of a batch; and never longer than the queue takes
+    /// to fill a quarter of the buffer at the rate it filled since the last drain. A small buffer or a burst thus
+    /// shortens the wait (by up to 4× per drain, so it settles within a few drains) instead of overflowing the
+    /// socket; a quieter queue lets it grow back.
     /// </summary>
-    /// <param name="queuedBytes">Bytes queued now, as a drain starts.</param>
-    /// <param name="sinceLastDrain">Time since the last drain ended: what those bytes took to arrive (at most).</param>
+    /// <param name="queuedBytes">Bytes queued as the last drain started.</param>
+    /// <param name="drained">Messages that drain took.</param>
+    /// <param name="sinceLastDrain">Time from the drain before it to that one: what those messages took to arrive (at most).</param>
     /// <param name="receiveBuffer">The socket's buffer, as granted.</param>
-    /// <param name="configured">The <c>batch-linger</c> setting: the longest wait.</param>
-    internal static TimeSpan NextLinger(uint queuedBytes, TimeSpan sinceLastDrain, int receiveBuffer, TimeSpan configured)
+    /// <param name="options">The listener's <c>batch-linger</c>, <c>quiet-linger</c> and batch size.</param>
+    internal static TimeSpan NextLinger(uint queuedBytes, int drained, TimeSpan sinceLastDrain, int receiveBuffer, ListenerOptions options)
     {
-        if (queuedBytes == 0 || configured <= TimeSpan.Zero)
-            return configured;
-        var toQuarter = sinceLastDrain.TotalSeconds * (receiveBuffer / 4.0) / queuedBytes;
-        return toQuarter >= configured.TotalSeconds ? configured : TimeSpan.FromSeconds(toQuarter);
+        var linger = options.Linger;
+        if (linger <= TimeSpan.Zero)
+            return linger;
+        if (options.QuietLinger > linger && drained > 0)
+        {
+            var toQuarterBatch = sinceLastDrain.TotalSeconds * (options.BatchSize / 4.0) / drained;
+            linger = TimeSpan.FromSeconds(Math.Clamp(toQuarterBatch, linger.TotalSeconds, options.QuietLinger.TotalSeconds));
+        }
+        if (queuedBytes == 0)
+            return linger;
+        var toQuarterBuffer = sinceLastDrain.TotalSeconds * (receiveBuffer / 4.0) / queuedBytes;
+        return toQuarterBuffer >= linger.TotalSeconds ? linger : TimeSpan.FromSeconds(toQuarterBuffer);
     }
 
     /// <summary>

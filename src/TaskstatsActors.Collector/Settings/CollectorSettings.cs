@@ -39,6 +39,8 @@ public enum SinkOverflow
 /// <param name="Warnings">Things worth telling the operator that do not stop the start (e.g. CPUs no shard covers).</param>
 /// <param name="BatchLinger">How long a listener waits after a wake-up before draining, so that one wake-up
 /// takes many messages; zero drains at once.</param>
+/// <param name="QuietLinger">How long a listener may wait instead when exits arrive slowly (see
+/// <see cref="Listening.ListenerOptions.QuietLinger"/>); zero keeps <paramref name="BatchLinger"/>.</param>
 public sealed record CollectorSettings(
     IReadOnlyList<ShardInfo> Shards,
     int ReceiveBuffer,
@@ -53,7 +55,8 @@ public sealed record CollectorSettings(
     WatchdogSettings Watchdog,
     IReadOnlyList<SinkSettings> Sinks,
     IReadOnlyList<string> Warnings,
-    TimeSpan BatchLinger = default);
+    TimeSpan BatchLinger = default,
+    TimeSpan QuietLinger = default);
 
 /// <summary>How the watchdog restarts overflowing listeners.</summary>
 /// <param name="MinBackoff">Wait before the first restart after an overflow.</param>

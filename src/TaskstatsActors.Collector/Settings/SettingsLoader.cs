@@ -27,7 +27,7 @@ public static class SettingsLoader
     private static readonly HashSet<string> TopLevelKeys =
     [
         "shards", "cpus-per-shard", "receive-buffer", "max-receive-buffer", "delay-accounting", "status-interval",
-        "pin-listeners", "batch-size", "batch-linger", "stream-buffer", "watchdog", "aggregate", "sinks",
+        "pin-listeners", "batch-size", "batch-linger", "quiet-linger", "stream-buffer", "watchdog", "aggregate", "sinks",
     ];
 
     private static readonly HashSet<string> WatchdogKeys = ["min-backoff", "max-backoff", "reset-after"];
@@ -67,6 +67,11 @@ public static class SettingsLoader
         var pinListeners = block.Boolean($"{Root}.pin-listeners", false);
         var batchSize = block.Int($"{Root}.batch-size", 1024, 1, 65_536);
         var batchLinger = block.Duration($"{Root}.batch-linger", TimeSpan.FromMilliseconds(30), allowOff: true);
+        var quietLinger = block.Duration($"{Root}.quiet-linger", TimeSpan.FromMilliseconds(100), allowOff: true);
+        if (quietLinger > TimeSpan.Zero && quietLinger < batchLinger)
+            throw new ConfigException($"{Root}.quiet-linger", block.Raw($"{Root}.quiet-linger") ?? quietLinger.ToString(),
+                $"is shorter than {Root}.batch-linger = {block.Raw($"{Root}.batch-linger") ?? batchLinger.ToString()}",
+                "a duration at least batch-linger, or off");
         var streamBuffer = block.Int($"{Root}.stream-buffer", 16, 1, 65_536);
 
         var minBackoff = block.Duration($"{Root}.watchdog.min-backoff", TimeSpan.FromMilliseconds(200));
@@ -84,7 +89,7 @@ public static class SettingsLoader
 
         return new CollectorSettings(
             shards, (int)receiveBuffer, (int)maxReceiveBuffer, delayAccounting, window, top, statusInterval, pinListeners,
-            batchSize, streamBuffer, new WatchdogSettings(minBackoff, maxBackoff, resetAfter), sinks, warnings, batchLinger);
+            batchSize, streamBuffer, new WatchdogSettings(minBackoff, maxBackoff, resetAfter), sinks, warnings, batchLinger, quietLinger);
     }
 
     /// <summary>

@@ -107,7 +107,7 @@ public sealed class CollectorSupervisor : ReceiveActor, IWithTimers
         CollectorGraph.Build(_events.Reader, summaries.Reader, aggregator, branches).Run(Context.Materializer());
 
         var watchdog = Context.ActorOf(WatchdogActor.Props(_settings.Watchdog, _settings.ReceiveBuffer, _settings.MaxReceiveBuffer), "watchdog");
-        var options = new ListenerOptions(_settings.ReceiveBuffer, _settings.BatchSize, _settings.PinListeners, _settings.BatchLinger);
+        var options = new ListenerOptions(_settings.ReceiveBuffer, _settings.BatchSize, _settings.PinListeners, _settings.BatchLinger, _settings.QuietLinger);
         var onlineCpus = _settings.Shards.Sum(shard => shard.Cpus.Count);
         foreach (var shard in _settings.Shards)
         {

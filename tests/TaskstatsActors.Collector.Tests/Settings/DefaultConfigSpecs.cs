@@ -63,6 +63,7 @@ public sealed class DefaultConfigSpecs : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(10), file.StatusInterval);
         Assert.False(file.PinListeners);
         Assert.Equal((1024, 16), (file.BatchSize, file.StreamBuffer));
+        Assert.Equal((TimeSpan.FromMilliseconds(30), TimeSpan.FromMilliseconds(100)), (file.BatchLinger, file.QuietLinger));
         Assert.Equal(new WatchdogSettings(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60)), file.Watchdog);
         Assert.Equal((TimeSpan.FromSeconds(10), 20), (file.AggregateWindow, file.AggregateTop));
     }

@@ -147,6 +147,11 @@ public sealed class SettingsErrorSpecs : IDisposable
         Assert.Equal(message, Refused("taskstats." + line).Message);
 
     [Fact]
+    public void Quiet_linger_shorter_than_batch_linger_should_be_refused() =>
+        Assert.Equal("taskstats.quiet-linger = \"40ms\": is shorter than taskstats.batch-linger = 50ms; valid: a duration at least batch-linger, or off",
+            Refused("taskstats { batch-linger = 50ms, quiet-linger = 40ms }").Message);
+
+    [Fact]
     public void Sink_without_class_should_be_refused()
     {
         var error = Refused("taskstats.sinks.mine { buffer = 8 }");
