@@ -68,13 +68,15 @@ internal static class Report
 
     public static void Write(string path, BenchData data, string invocation)
     {
-        var blocks = new List<(string Name, string Text)> { ("header", Header(data, invocation, Path.ChangeExtension(Path.GetFileName(path), ".json"))) };
+        var blocks = new List<(string Name, string? Text)> { ("header", Header(data, invocation, Path.ChangeExtension(Path.GetFileName(path), ".json"))) };
         if (data.Storms is { } storms)
+        {
             blocks.Add(("storms", Storms(storms)));
+            // A comparison left from another run's storms would claim "the runs above" that are no longer there.
+            blocks.Add(("before-after", BeforeAfter(storms)));
+        }
         if (data.Soak is { } soak)
             blocks.Add(("soak", Soak(soak)));
-        if (data.Storms is { } withBefore && BeforeAfter(withBefore) is { } comparison)
-            blocks.Add(("before-after", comparison));
         blocks.Add(("targets", Targets(data)));
         var existing = File.Exists(path) ? File.ReadAllText(path) : null;
         File.WriteAllText(path, Merge(existing, blocks), new UTF8Encoding(false));
@@ -83,17 +85,24 @@ internal static class Report
     private static string Begin(string name) => $"<!-- bench:begin {name} (written by bench/TaskstatsActors.Bench; edits inside are overwritten) -->";
     private static string End(string name) => $"<!-- bench:end {name} -->";
 
-    internal static string Merge(string? existing, IReadOnlyList<(string Name, string Text)> blocks)
+    /// <summary>Replaces each block in <paramref name="existing"/>, or adds it; a block without text is removed.</summary>
+    internal static string Merge(string? existing, IReadOnlyList<(string Name, string? Text)> blocks)
     {
-        string Wrapped((string Name, string Text) block) => Begin(block.Name) + "\n" + block.Text.TrimEnd() + "\n" + End(block.Name);
+        string Wrapped((string Name, string? Text) block) => Begin(block.Name) + "\n" + block.Text!.TrimEnd() + "\n" + End(block.Name);
         if (existing is null)
-            return "# Benchmarks\n\n" + string.Join("\n\n", blocks.Select(Wrapped)) + "\n";
+            return "# Benchmarks\n\n" + string.Join("\n\n", blocks.Where(b => b.Text is not null).Select(Wrapped)) + "\n";
         var text = existing;
         foreach (var block in blocks)
         {
             var beginPrefix = $"<!-- bench:begin {block.Name} ";
             var start = text.IndexOf(beginPrefix, StringComparison.Ordinal);
             var end = start < 0 ? -1 : text.IndexOf(End(block.Name), start, StringComparison.Ordinal);
+            if (block.Text is null)
+            {
+                if (start >= 0 && end >= 0)
+                    text = text[..start].TrimEnd() + "\n\n" + text[(end + End(block.Name).Length)..].TrimStart();
+                continue;
+            }
             if (start >= 0 && end >= 0)
             {
                 text = text[..start] + Wrapped(block) + text[(end + End(block.Name).Length)..];

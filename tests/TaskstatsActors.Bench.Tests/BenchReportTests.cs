@@ -115,6 +115,24 @@ public sealed class BenchReportTests
     }
 
     [Fact]
+    public void A_block_without_text_is_removed_and_the_rest_kept()
+    {
+        var first = Report.Merge(null, [("header", "H1"), ("storms", "S1"), ("before-after", "B1"), ("targets", "T1")]);
+        var edited = first + "\n## Notes\n\nwritten by someone else\n";
+
+        var second = Report.Merge(edited, [("storms", "S2"), ("before-after", null), ("targets", "T2")]);
+
+        Assert.DoesNotContain("B1", second);
+        Assert.DoesNotContain("bench:begin before-after", second);
+        Assert.DoesNotContain("bench:end before-after", second);
+        Assert.Contains("H1", second);
+        Assert.Contains("S2", second);
+        Assert.Contains("T2", second);
+        Assert.Contains("written by someone else", second);
+        Assert.DoesNotContain("\n\n\n", second);
+    }
+
+    [Fact]
     public async Task The_report_command_rewrites_the_report_from_the_raw_figures_and_judges_cpu_in_every_storm()
     {
         // collect is cheaper than the one-recv listener at the maximum rate, but not in the paced storm.
