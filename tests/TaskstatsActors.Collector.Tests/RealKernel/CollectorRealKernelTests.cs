@@ -130,13 +130,20 @@ public sealed class CollectorRealKernelTests(ITestOutputHelper output) : IDispos
             var deliveredSet = delivered.ToHashSet();
             Assert.All(delivered, key => Assert.Contains(key, heard.Index));
             // What the kernel sent the shard from the collector's first delivered message to its last,
-            // minus what it delivered, is what it lost.
+            // minus what it delivered, is what it lost there.
             var first = delivered.Min(key => heard.Index[key]);
             var last = delivered.Max(key => heard.Index[key]);
             var sent = last - first + 1;
+            var lostBetween = sent - delivered.Count;
+            // After the last delivered message the oracle cannot tell which exits still reached the collector's
+            // socket before it deregistered. The trickle above is there to leave nothing lost in that stretch,
+            // but on a busy host (other tasks exiting while the slow sink holds the listener back) the socket
+            // can drop there too: real loss, reported, only not placeable. It can be no more than the oracle heard.
+            var heardAfter = heard.Count - 1 - last;
             var reported = events.OfType<RecordsLost>().Where(l => l.Shard.Index == shard.Shard.Index).Sum(l => l.Count);
-            output.WriteLine($"shard {shard.Shard.Index}: kernel sent {sent}, delivered {delivered.Count}, reported lost {shard.Lost}");
-            Assert.Equal(sent - delivered.Count, shard.Lost);
+            output.WriteLine($"shard {shard.Shard.Index}: kernel sent {sent}, delivered {delivered.Count}, reported lost {shard.Lost}, " +
+                             $"heard after the last delivered {heardAfter}");
+            Assert.InRange(shard.Lost, lostBetween, lostBetween + heardAfter);
             Assert.Equal(shard.Lost, reported);
         }
         var lostOurs = load.Exits - received;
