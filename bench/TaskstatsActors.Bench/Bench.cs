@@ -255,14 +255,12 @@ public static class Bench
     private static string ReportPath(BenchOptions options, Repository repository) =>
         options.Output ?? (options.Smoke
             ? Path.Combine(Path.GetTempPath(), $"taskstats-bench-smoke-{Environment.ProcessId}.md")
-            : Path.Combine(repository.Root, ReportName));
-
-    private const string ReportName = "BENCHMARKS.md";
+            : Path.Combine(repository.Root, "BENCHMARKS.md"));
 
     /// <summary>Rewrites the report from the raw figures of earlier runs, measuring nothing.</summary>
     private static int Rewrite(BenchOptions options, TextWriter output)
     {
-        var path = options.Output ?? Path.Combine(Repository.Find().Root, ReportName);
+        var path = ReportPath(options, Repository.Find());
         var rawPath = Path.ChangeExtension(path, ".json");
         var data = BenchData.TryRead(rawPath)
             ?? throw new BenchException($"no readable raw figures at {rawPath}: run the storms or the soak first");
