@@ -119,6 +119,9 @@ public sealed record RunResult
     /// <summary>utime + stime read from /proc/PID/stat just before the storm started.</summary>
     public double? CpuAtStormStart { get; init; }
 
+    /// <summary>utime + stime read from /proc/PID/stat just before the contender was told to stop (0.3 s after the storm).</summary>
+    public double? CpuAtStop { get; init; }
+
     /// <summary>The same by another way, as a check: the C reference's zombie /proc/PID/stat, collect's wait4 rusage.</summary>
     public double? CpuCheck { get; init; }
 
@@ -140,6 +143,13 @@ public sealed record RunResult
     /// <summary>CPU seconds per 100,000 received messages from the storm's start to the contender's exit.</summary>
     public double? StormCpuPer100K =>
         CpuSeconds is { } cpu && CpuAtStormStart is { } start && Messages is > 0 ? (cpu - start) / Messages.Value * 100_000 : null;
+
+    /// <summary>CPU seconds per 100,000 received messages from the storm's start to the stop signal: the storm and the drain, without start-up or shutdown.</summary>
+    public double? StormToStopCpuPer100K =>
+        CpuAtStop is { } stop && CpuAtStormStart is { } start && Messages is > 0 ? (stop - start) / Messages.Value * 100_000 : null;
+
+    /// <summary>CPU seconds from the stop signal to the exit: deregistering, the last drain, flushing the sinks, stopping the runtime.</summary>
+    public double? ShutdownCpuSeconds => CpuSeconds is { } cpu && CpuAtStop is { } stop ? cpu - stop : null;
 
     /// <summary>Reported loss minus measured loss (0 when they agree).</summary>
     public long? LossDifference => ReportedLost is { } reported && MeasuredLost is { } measured ? reported - measured : null;

@@ -182,7 +182,7 @@ internal static class Report
         return text.ToString();
     }
 
-    private static void AppendScenario(StringBuilder text, Scenario scenario, IReadOnlyList<ContenderFigures> figures)
+    internal static void AppendScenario(StringBuilder text, Scenario scenario, IReadOnlyList<ContenderFigures> figures)
     {
         text.AppendLine($"### {scenario.Title}");
         text.AppendLine();
@@ -223,7 +223,32 @@ internal static class Report
                                     $"{R(c.ObserverEffect, r.ObserverEffect)} | {R(c.PeakRssKiB, r.PeakRssKiB)} | {N(c.MeasuredLost)} vs {N(r.MeasuredLost)} |");
             }
         }
+        AppendCpuPhases(text, collects);
         text.AppendLine();
+    }
+
+    /// <summary>
+    /// Where each collect contender's CPU went: start-up, the storm with its drain, and shutdown (medians of the runs). The
+    /// one-time costs (compiling code at its first call, stopping the runtime) weigh on a short, slow storm's figure per record.
+    /// </summary>
+    private static void AppendCpuPhases(StringBuilder text, IReadOnlyList<ContenderFigures> collects)
+    {
+        var measured = collects.Where(c => c.Runs.Any(r => r.CpuAtStop is not null)).ToList();
+        if (measured.Count == 0)
+            return;
+        text.AppendLine();
+        text.AppendLine("Where `collect`'s CPU went (medians of the runs; CPU s): start-up is everything before the storm; " +
+                        "storm and drain runs to the stop signal, 0.3 s after the storm; shutdown is from the stop signal to the exit.");
+        text.AppendLine();
+        text.AppendLine("| collect | start-up | storm and drain | shutdown | CPU s / 100k, storm and drain | CPU s / 100k, storm only (with shutdown) |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var c in measured)
+        {
+            var runs = c.Runs.Where(r => r.CpuAtStop is not null).ToList();
+            text.AppendLine($"| {c.Contender.Label} | {D(Stats.Median(runs.Select(r => r.CpuAtStormStart)), 2)} | " +
+                            $"{D(Stats.Median(runs.Select(r => r.CpuAtStop - r.CpuAtStormStart)), 2)} | {D(Stats.Median(runs.Select(r => r.ShutdownCpuSeconds)), 2)} | " +
+                            $"{D(Stats.Median(runs.Select(r => r.StormToStopCpuPer100K)), 3)} | {D(c.StormCpuPer100K, 3)} |");
+        }
     }
 
     private static string AgreementCell(IReadOnlyList<RunResult> runs)
@@ -264,7 +289,7 @@ internal static class Report
         text.AppendLine("* **lost (measured)** = exits made − records received. **lost (reported)**: the contender's own account: the C reference's socket drop counter (`SO_MEMINFO[SK_MEMINFO_DROPS]`, read after deregistering and draining); for `collect`, the `lost` of its end-of-run summary (the harness also checks that its sinks were told the same number).");
         text.AppendLine("* **reported = measured**: runs in which the two are equal. A contender counts every exit message it lost, while the measurement sees only the storm's, so when other tasks exit during a lossy run the contender rightly reports more than measured. In the storms made to lose, an *oracle* (the C reference in batch mode with a 64 MiB buffer, registered before the contender and deregistered after it; its own drop counter must stay 0) counts the other tasks' messages: a run is *explained* when the excess is no more than the other tasks' messages the oracle saw and the contender did not. Without an oracle such a run is *unproven*. Reporting less than measured always *disagrees*. Every run that is not exact is listed under its table.");
         text.AppendLine("* **ENOBUFS**: receive calls that failed with `ENOBUFS` (C reference), the `overflows` of the collector's summary. **restarts**: socket replacements by the collector's watchdog.");
-        text.AppendLine("* **CPU s / 100k records**: user + system CPU time of the contender's process over its whole life, per 100,000 exit messages it received (the storm's and any others). The C reference reports its own `getrusage(RUSAGE_SELF)` just before it exits; for `collect`, `runstat` reads fields 14 and 15 (utime, stime) of its `/proc/PID/stat` once it has exited but before it is reaped (clock ticks ÷ 100). Each is checked against the other way (`wait4`'s rusage, the zombie's stat) in the raw figures (`cpuCheck`). **storm only**: the same minus the CPU time it had used just before the storm started, so the collector's start-up (runtime, JIT, actor system) is left out; the storm-only figure includes the drain and shutdown after the storm.");
+        text.AppendLine("* **CPU s / 100k records**: user + system CPU time of the contender's process over its whole life, per 100,000 exit messages it received (the storm's and any others). The C reference reports its own `getrusage(RUSAGE_SELF)` just before it exits; for `collect`, `runstat` reads fields 14 and 15 (utime, stime) of its `/proc/PID/stat` once it has exited but before it is reaped (clock ticks ÷ 100). Each is checked against the other way (`wait4`'s rusage, the zombie's stat) in the raw figures (`cpuCheck`). **storm only**: the same minus the CPU time it had used just before the storm started, so the collector's start-up (runtime, JIT, actor system) is left out; the storm-only figure includes the drain and shutdown after the storm. Under each storm's ratios, a table splits `collect`'s CPU into start-up, storm and drain (to the stop signal), and shutdown.");
         text.AppendLine($"* **storm rate**: exits per second the load generator achieved. **observer effect** = storm rate with the contender attached ÷ the median storm rate of the baseline runs (no listener) of the same storm.");
         text.AppendLine("* **peak RSS**: the larger of VmHWM polled from `/proc/PID/status` every 200 ms until the contender is told to stop, and `wait4`'s `ru_maxrss` (the kernel's high-water mark of the process when it exited). MB = 10^6 bytes.");
         text.AppendLine("* **buffer**: the receive buffer the kernel granted (it doubles what is asked). `collect` with its default config asks 4 MiB per listener.");

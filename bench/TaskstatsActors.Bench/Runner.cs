@@ -301,6 +301,7 @@ internal sealed partial class Runner(
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         if (ProcFs.Memory(pid) is { } final)
             peak = Math.Max(peak, final.Hwm);
+        var cpuAtStop = ProcFs.CpuSeconds(pid);
         process.Signal(Exec.SigTerm);
         var ended = await process.WaitForExitAsync(ExitTimeout);
         stopPolling.Cancel();
@@ -313,6 +314,7 @@ internal sealed partial class Runner(
             StormSeconds = storm.Seconds,
             StormRate = storm.Rate,
             CpuAtStormStart = cpuAtStart,
+            CpuAtStop = cpuAtStop,
             PeakRssKiB = peak,
         };
     }

@@ -187,6 +187,47 @@ public sealed class BenchReportTests
     }
 
     [Fact]
+    public void Collects_cpu_is_split_into_start_up_storm_and_shutdown_under_its_storm()
+    {
+        var collect = Contender.Collect("collect-default", "collect, default config");
+        var scenario = new Scenario(Report.MaxScenario, "Maximum", 10, 0, [collect], "test");
+        RunResult Run(int run, double shutdown) => new()
+        {
+            Scenario = scenario.Id,
+            Contender = collect.Id,
+            Run = run,
+            Comm = "x",
+            Exits = 200_000,
+            Received = 200_000,
+            Messages = 200_000,
+            ReportedLost = 0,
+            CpuAtStormStart = 1.2,
+            CpuAtStop = 1.2 + 0.9,
+            CpuSeconds = 1.2 + 0.9 + shutdown,
+        };
+        var runs = new[] { Run(1, 0.1), Run(2, 0.2), Run(3, 0.3) };
+
+        var text = new System.Text.StringBuilder();
+        Report.AppendScenario(text, scenario, ContenderFigures.Of(scenario, runs));
+
+        // Storm and drain: 0.9 s for 200k records; storm only with the median shutdown: 1.1 s.
+        Assert.Contains("| collect, default config | 1.20 | 0.90 | 0.20 | 0.450 | 0.550 |", text.ToString());
+    }
+
+    [Fact]
+    public void Runs_recorded_before_the_stop_time_cpu_was_read_leave_the_split_out()
+    {
+        var collect = Contender.Collect("collect-default", "collect, default config");
+        var scenario = new Scenario(Report.MaxScenario, "Maximum", 10, 0, [collect], "test");
+        var run = new RunResult { Scenario = scenario.Id, Contender = collect.Id, Run = 1, Comm = "x", Exits = 10, Received = 10, Messages = 10, CpuAtStormStart = 1, CpuSeconds = 2 };
+
+        var text = new System.Text.StringBuilder();
+        Report.AppendScenario(text, scenario, ContenderFigures.Of(scenario, [run]));
+
+        Assert.DoesNotContain("Where `collect`'s CPU went", text.ToString());
+    }
+
+    [Fact]
     public async Task The_report_command_without_raw_figures_says_so()
     {
         var missing = Path.Combine(Path.GetTempPath(), $"bench-report-missing-{Guid.NewGuid():N}", "BENCHMARKS.md");

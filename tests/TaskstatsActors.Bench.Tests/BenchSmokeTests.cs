@@ -48,7 +48,8 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
                     Assert.True(run.ReportedLost >= 0);
                 Assert.True(run.CpuSeconds >= 0 && run.CpuCheck >= 0, $"{run.Scenario}/{run.Contender}: no CPU time measured");
                 if (run.Contender.StartsWith("collect", StringComparison.Ordinal))
-                    Assert.True(run.CpuSeconds > 0 && run.CpuAtStormStart > 0, $"{run.Scenario}/{run.Contender}: no CPU time measured");
+                    Assert.True(run.CpuSeconds > 0 && run.CpuAtStormStart > 0 && run.CpuAtStop >= run.CpuAtStormStart && run.CpuSeconds >= run.CpuAtStop,
+                        $"{run.Scenario}/{run.Contender}: CPU at start {run.CpuAtStormStart}, at stop {run.CpuAtStop}, at exit {run.CpuSeconds}");
                 Assert.True(run.PeakRssKiB > 0, $"{run.Scenario}/{run.Contender}: no peak RSS measured");
             }
 
