@@ -140,19 +140,8 @@ public sealed class BenchReportTests
         var recv = Contender.C("recv", 0);
         var batch = Contender.C("batch", 0);
         Scenario Storm(string id, double rate) => new(id, id, 10, rate, [collect, recv, batch], "test");
-        RunResult Cpu(string scenario, Contender contender, double secondsPer100K) => new()
-        {
-            Scenario = scenario,
-            Contender = contender.Id,
-            Run = 1,
-            Comm = "x",
-            Exits = 100_000,
-            Received = 100_000,
-            Messages = 100_000,
-            ReportedLost = 0,
-            CpuAtStormStart = 1,
-            CpuSeconds = 1 + secondsPer100K,
-        };
+        RunResult Cpu(string scenario, Contender contender, double secondsPer100K) =>
+            LosslessRun(scenario, contender, 1, 100_000, cpuAtStormStart: 1, cpuAtStop: null, cpuSeconds: 1 + secondsPer100K);
         var storms = new StormsData("today", "TaskstatsActors.Bench storms --runs 1", "vfork", 2, 1, 0, new Dictionary<string, string>(),
             [Storm(Report.MaxScenario, 0), Storm("paced-5000", 5000)],
             [
@@ -191,20 +180,8 @@ public sealed class BenchReportTests
     {
         var collect = Contender.Collect("collect-default", "collect, default config");
         var scenario = new Scenario(Report.MaxScenario, "Maximum", 10, 0, [collect], "test");
-        RunResult Run(int run, double shutdown) => new()
-        {
-            Scenario = scenario.Id,
-            Contender = collect.Id,
-            Run = run,
-            Comm = "x",
-            Exits = 200_000,
-            Received = 200_000,
-            Messages = 200_000,
-            ReportedLost = 0,
-            CpuAtStormStart = 1.2,
-            CpuAtStop = 1.2 + 0.9,
-            CpuSeconds = 1.2 + 0.9 + shutdown,
-        };
+        RunResult Run(int run, double shutdown) =>
+            LosslessRun(scenario.Id, collect, run, 200_000, cpuAtStormStart: 1.2, cpuAtStop: 1.2 + 0.9, cpuSeconds: 1.2 + 0.9 + shutdown);
         var runs = new[] { Run(1, 0.1), Run(2, 0.2), Run(3, 0.3) };
 
         var text = new System.Text.StringBuilder();
@@ -219,7 +196,7 @@ public sealed class BenchReportTests
     {
         var collect = Contender.Collect("collect-default", "collect, default config");
         var scenario = new Scenario(Report.MaxScenario, "Maximum", 10, 0, [collect], "test");
-        var run = new RunResult { Scenario = scenario.Id, Contender = collect.Id, Run = 1, Comm = "x", Exits = 10, Received = 10, Messages = 10, CpuAtStormStart = 1, CpuSeconds = 2 };
+        var run = LosslessRun(scenario.Id, collect, 1, 10, cpuAtStormStart: 1, cpuAtStop: null, cpuSeconds: 2);
 
         var text = new System.Text.StringBuilder();
         Report.AppendScenario(text, scenario, ContenderFigures.Of(scenario, [run]));
@@ -237,4 +214,20 @@ public sealed class BenchReportTests
         Assert.Contains("no readable raw figures at", error.ToString());
         Assert.False(File.Exists(missing));
     }
+
+    /// <summary>A run in which every exit arrived and none was reported lost, with the CPU readings given.</summary>
+    private static RunResult LosslessRun(string scenario, Contender contender, int run, long exits, double cpuAtStormStart, double? cpuAtStop, double cpuSeconds) => new()
+    {
+        Scenario = scenario,
+        Contender = contender.Id,
+        Run = run,
+        Comm = "x",
+        Exits = exits,
+        Received = exits,
+        Messages = exits,
+        ReportedLost = 0,
+        CpuAtStormStart = cpuAtStormStart,
+        CpuAtStop = cpuAtStop,
+        CpuSeconds = cpuSeconds,
+    };
 }
