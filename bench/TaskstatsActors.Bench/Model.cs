@@ -144,9 +144,12 @@ public sealed record RunResult
     public double? StormCpuPer100K =>
         CpuSeconds is { } cpu && CpuAtStormStart is { } start && Messages is > 0 ? (cpu - start) / Messages.Value * 100_000 : null;
 
-    /// <summary>CPU seconds per 100,000 received messages from the storm's start to the stop signal: the storm and the drain, without start-up or shutdown.</summary>
+    /// <summary>CPU seconds from the storm's start to the stop signal: the storm and the drain, without start-up or shutdown.</summary>
+    public double? StormToStopCpuSeconds => CpuAtStop - CpuAtStormStart;
+
+    /// <summary><see cref="StormToStopCpuSeconds"/> per 100,000 received messages.</summary>
     public double? StormToStopCpuPer100K =>
-        CpuAtStop is { } stop && CpuAtStormStart is { } start && Messages is > 0 ? (stop - start) / Messages.Value * 100_000 : null;
+        StormToStopCpuSeconds is { } cpu && Messages is > 0 ? cpu / Messages.Value * 100_000 : null;
 
     /// <summary>CPU seconds from the stop signal to the exit: deregistering, the last drain, flushing the sinks, stopping the runtime.</summary>
     public double? ShutdownCpuSeconds => CpuSeconds is { } cpu && CpuAtStop is { } stop ? cpu - stop : null;

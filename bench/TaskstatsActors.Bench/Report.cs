@@ -246,7 +246,7 @@ internal static class Report
         {
             var runs = c.Runs.Where(r => r.CpuAtStop is not null).ToList();
             text.AppendLine($"| {c.Contender.Label} | {D(Stats.Median(runs.Select(r => r.CpuAtStormStart)), 2)} | " +
-                            $"{D(Stats.Median(runs.Select(r => r.CpuAtStop - r.CpuAtStormStart)), 2)} | {D(Stats.Median(runs.Select(r => r.ShutdownCpuSeconds)), 2)} | " +
+                            $"{D(Stats.Median(runs.Select(r => r.StormToStopCpuSeconds)), 2)} | {D(Stats.Median(runs.Select(r => r.ShutdownCpuSeconds)), 2)} | " +
                             $"{D(Stats.Median(runs.Select(r => r.StormToStopCpuPer100K)), 3)} | {D(c.StormCpuPer100K, 3)} |");
         }
     }
