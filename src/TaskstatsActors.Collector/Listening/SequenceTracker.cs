@@ -19,6 +19,10 @@ public sealed class SequenceTracker
     private readonly long[] _seen;
     private readonly long[] _gaps;
     private readonly int _ownCounters;
+    // Scratch for Gaps: the tracks in order of how busy they are. Gaps is read after every batch, so it
+    // must not allocate; _busierFirst is the one delegate it sorts with.
+    private readonly int[] _byBusiest;
+    private readonly Comparison<int> _busierFirst;
 
     // Further ahead than any loss burst a socket can hold: a number from another CPU's counter.
     private const uint FarAhead = 1u << 20;
@@ -32,6 +36,8 @@ public sealed class SequenceTracker
         _last = new uint[tracks];
         _seen = new long[tracks];
         _gaps = new long[tracks];
+        _byBusiest = new int[tracks];
+        _busierFirst = BusierFirst;
     }
 
     /// <summary>Gaps counted so far on the shard's own counters (messages the numbers say never arrived).</summary>
@@ -40,7 +46,17 @@ public sealed class SequenceTracker
         get
         {
             long total = 0;
-            foreach (var track in OwnTracks())
+            if (_tracks <= _ownCounters)
+            {
+                for (var i = 0; i < _tracks; i++)
+                    total += _gaps[i];
+                return total;
+            }
+            var order = _byBusiest.AsSpan(0, _tracks);
+            for (var i = 0; i < order.Length; i++)
+                order[i] = i;
+            order.Sort(_busierFirst);
+            foreach (var track in order[.._ownCounters])
                 total += _gaps[track];
             return total;
         }
@@ -114,6 +130,6 @@ public sealed class SequenceTracker
         return busier < _ownCounters;
     }
 
-    private IEnumerable<int> OwnTracks() =>
-        Enumerable.Range(0, _tracks).OrderByDescending(i => _seen[i]).Take(_ownCounters);
+    // The shard's own counters are the busiest tracks; between equally busy ones, the one started first.
+    private int BusierFirst(int a, int b) => _seen[a] != _seen[b] ? _seen[b].CompareTo(_seen[a]) : a.CompareTo(b);
 }

@@ -100,6 +100,7 @@ public sealed class ShardReceiver : IDisposable
         var batch = new List<TaskstatsMessage>(_options.BatchSize);
         foreach (var datagram in early.Datagrams)
             Decode(datagram, batch, null, null);
+        PublishSequenceGaps();
         await PublishAsync(batch);
         batch = new List<TaskstatsMessage>(_options.BatchSize);
         var more = false;
@@ -241,6 +242,7 @@ public sealed class ShardReceiver : IDisposable
             else
                 Decode(_datagrams[i], batch, record, skip);
         }
+        PublishSequenceGaps();
     }
 
     private void Decode(ReadOnlySpan<byte> datagram, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip)
@@ -282,8 +284,10 @@ public sealed class ShardReceiver : IDisposable
             // The rest of the datagram is unreadable; the kernel sends one exit message per datagram.
             Malformed();
         }
-        _figures.SetSequenceGaps(_tracker.Gaps);
     }
+
+    // Once per batch of datagrams, not per message: finding the shard's own counters sorts the tracks.
+    private void PublishSequenceGaps() => _figures.SetSequenceGaps(_tracker.Gaps);
 
     private void Malformed()
     {
@@ -409,6 +413,7 @@ public sealed class ShardReceiver : IDisposable
         var newBatch = new List<TaskstatsMessage>();
         foreach (var datagram in fromNew.Datagrams)
             Decode(datagram, newBatch, null, delivered);
+        PublishSequenceGaps();
         // Every duplicate was queued on the new socket before the old one was deregistered, so
         // draining what is queued now is enough; after that the keys are of no more use.
         await DrainAsync(next, newBatch, null, delivered, toEmpty: true);

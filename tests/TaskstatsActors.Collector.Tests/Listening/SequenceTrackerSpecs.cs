@@ -53,4 +53,37 @@ public sealed class SequenceTrackerSpecs
         Assert.Equal(3, tracker.Explain(3));
         Assert.Equal(0, tracker.CountedAhead);
     }
+
+    [Fact]
+    public void Between_equally_busy_counters_the_one_started_first_should_be_the_shards_own()
+    {
+        var tracker = new SequenceTracker(shardCpus: 1, onlineCpus: 2);
+        foreach (var sequence in new uint[] { 5000, 5005, 100, 110 })
+            tracker.Observe(sequence);
+
+        Assert.Equal(4, tracker.Gaps); // 5001-5004; 100 and 110 are a stray counter's, seen as often
+
+        tracker.Observe(111);
+        Assert.Equal(9, tracker.Gaps); // now the second counter is the busier one: 101-109
+    }
+
+    [Fact]
+    public void Reading_the_gaps_should_not_allocate()
+    {
+        // Read after every batch the listener receives, on the hot path.
+        var tracker = new SequenceTracker(shardCpus: 2, onlineCpus: 8);
+        // Two counters (10.., 900..) and a stray one (5, 7) that is seen less often.
+        foreach (var sequence in new uint[] { 10, 900, 11, 903, 5, 14, 904, 7 })
+            tracker.Observe(sequence);
+        _ = tracker.Gaps;
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        long sum = 0;
+        for (var i = 0; i < 100; i++)
+            sum += tracker.Gaps;
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(400, sum); // 12-13 and 901-902 on the two busiest counters; not the stray's 6
+    }
 }
