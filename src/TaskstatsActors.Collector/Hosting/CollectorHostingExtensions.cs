@@ -27,11 +27,9 @@ public static class CollectorHostingExtensions
             // before the collector has drained.
             builder.AddHocon(config, HoconAddMode.Prepend)
                 .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
-                // The scheduler's wheel ticks every 10 ms by default, each tick a wake-up of a timer and a pool
-                // thread (~900 thread switches a second with nothing to do). The collector's timers are seconds
-                // apart and its shortest (the watchdog's 200 ms backoff) can take 100 ms of slack: idle CPU 27 ->
-                // 9-13 ms a second. Appended, so a config file can still set its own.
-                .AddHocon("akka.scheduler.tick-duration = 100ms", HoconAddMode.Append)
+                // Akka's default scheduler wakes up every tick whether anything is due or not; this one only when
+                // something is (TimerQueueScheduler). Appended, so a config file can still choose another.
+                .AddHocon(TimerQueueScheduler.ConfigLine, HoconAddMode.Append)
                 .ConfigureLoggers(loggers =>
                 {
                     loggers.ClearLoggers();

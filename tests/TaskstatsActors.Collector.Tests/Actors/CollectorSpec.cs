@@ -1,4 +1,5 @@
 using Akka.Actor;
+using TaskstatsActors.Collector.Hosting;
 using TaskstatsActors.Collector.Events;
 using TaskstatsActors.Collector.Settings;
 using TaskstatsActors.Collector.Status;
@@ -31,7 +32,8 @@ public abstract class CollectorSpec : Akka.TestKit.Xunit2.TestKit
 
     private readonly ITestOutputHelper _output;
 
-    protected CollectorSpec(ITestOutputHelper output) : base("akka.loglevel = INFO", output: output) => _output = output;
+    // On the scheduler the collector runs on (CollectorHostingExtensions), not Akka's default.
+    protected CollectorSpec(ITestOutputHelper output) : base($"akka.loglevel = INFO\n{TimerQueueScheduler.ConfigLine}", output: output) => _output = output;
 
     protected FakeHost Host { get; } = new();
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Akka.Actor;
 using Akka.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -48,6 +49,7 @@ public sealed class HostedCollectorSpecs : IDisposable
         using var host = builder.Build();
         var result = host.Services.GetRequiredService<CollectorResult>();
         await host.StartAsync();
+        Assert.IsType<TimerQueueScheduler>(host.Services.GetRequiredService<ActorSystem>().Scheduler);
 
         await WaitUntil(() => kernel.ListenerCount(0) == 1 && kernel.ListenerCount(1) == 1, "both listeners registered");
         for (uint pid = 1000; pid < 1100; pid++)
