@@ -128,7 +128,7 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
         private readonly ICancelable? _cancelable;
         private readonly ITimer _timer;
         private CancellationTokenRegistration _registration;
-        // Guards _stopped and the timer against a Stop racing with a re-arm.
+        // Guards _stopped and the timer: a stop, a cancel, a run and a re-arm can race.
         private readonly Lock _gate = new();
         private bool _stopped;
         private TimeSpan _dueAt;
@@ -154,25 +154,25 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
 
         public void Start(TimeSpan delay)
         {
+            // Registered before the timer is armed: a cancelable cancelled already stops the item here and then.
+            if (_cancelable is not null)
+                _registration = _cancelable.Token.Register(static state => ((Item)state!).Cancel(), this);
             lock (_gate)
             {
+                if (_stopped)
+                    return;
                 _dueAt = _owner.HighResMonotonicClock + delay;
                 Arm(delay);
             }
-            // A cancelable cancelled already runs this at once.
-            if (_cancelable is not null)
-                _registration = _cancelable.Token.Register(static state => ((Item)state!).Cancel(), this);
         }
 
-        /// <summary>Stops the timer; false when the item had stopped already.</summary>
+        /// <summary>Stops the timer; false when the item had stopped already (or has claimed its one run).</summary>
         public bool Stop()
         {
             lock (_gate)
             {
-                if (_stopped)
+                if (!StopLocked())
                     return false;
-                _stopped = true;
-                _timer.Dispose();
             }
             _registration.Dispose();
             return true;
@@ -183,6 +183,15 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
         {
             if (_cancelable?.IsCancellationRequested != true)
                 _work();
+        }
+
+        private bool StopLocked()
+        {
+            if (_stopped)
+                return false;
+            _stopped = true;
+            _timer.Dispose();
+            return true;
         }
 
         private void Cancel()
@@ -198,21 +207,25 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
                 Cancel();
                 return;
             }
-            // The timer counts whole milliseconds of a coarser clock, and a long delay is waited in parts.
-            var early = _dueAt - _owner.HighResMonotonicClock;
-            if (early > TimeSpan.Zero)
-            {
-                lock (_gate)
-                {
-                    if (!_stopped)
-                        Arm(early);
-                }
-                return;
-            }
             lock (_gate)
             {
                 if (_stopped)
                     return;
+                // The timer counts whole milliseconds of a coarser clock, and a long delay is waited in parts.
+                var early = _dueAt - _owner.HighResMonotonicClock;
+                if (early > TimeSpan.Zero)
+                {
+                    Arm(early);
+                    return;
+                }
+                // A single item claims its run: neither a cancel nor the scheduler's disposal runs it again.
+                if (_interval is null)
+                    StopLocked();
+            }
+            if (_interval is null)
+            {
+                _registration.Dispose();
+                _owner._pending.TryRemove(this, out _);
             }
             try
             {
@@ -225,10 +238,7 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
                 return;
             }
             if (_interval is not { } interval)
-            {
-                Cancel();
                 return;
-            }
             lock (_gate)
             {
                 if (_stopped)

@@ -156,6 +156,29 @@ public sealed class TimerQueueSchedulerSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Disposal_while_an_item_runs_should_not_run_it_again()
+    {
+        var scheduler = new TimerQueueScheduler(ConfigurationFactory.Empty, Logging.GetLogger(Sys, this));
+        IActionScheduler actions = scheduler;
+        var runs = 0;
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        actions.ScheduleOnce(TimeSpan.Zero, () =>
+        {
+            Interlocked.Increment(ref runs);
+            started.Set();
+            release.Wait(Patience);
+        });
+        Assert.True(started.Wait(Patience));
+
+        scheduler.Dispose();
+        release.Set();
+
+        Assert.Equal(1, runs);
+        Assert.Equal(0, scheduler.Pending);
+    }
+
+    [Fact]
     public void A_delay_longer_than_a_timer_takes_should_be_accepted()
     {
         using var scheduler = new TimerQueueScheduler(ConfigurationFactory.Empty, Logging.GetLogger(Sys, this));
