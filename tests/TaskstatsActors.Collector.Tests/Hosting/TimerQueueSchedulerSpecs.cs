@@ -133,6 +133,21 @@ public sealed class TimerQueueSchedulerSpecs(ITestOutputHelper output)
         Assert.Equal(1, Volatile.Read(ref runs));
     }
 
+    private static readonly AsyncLocal<string?> CallersValue = new();
+
+    [Fact]
+    public void An_item_should_not_see_the_schedulers_callers_async_locals_and_the_caller_should_keep_its_flow()
+    {
+        var seen = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        CallersValue.Value = "the caller's";
+
+        Scheduler.ScheduleOnce(TimeSpan.FromMilliseconds(10), () => seen.SetResult(CallersValue.Value));
+
+        Assert.False(ExecutionContext.IsFlowSuppressed());
+        Assert.True(seen.Task.Wait(Patience));
+        Assert.Null(seen.Task.Result);
+    }
+
     [Fact]
     public void Disposal_should_run_each_pending_item_once_but_no_cancelled_one_and_refuse_new_items()
     {
