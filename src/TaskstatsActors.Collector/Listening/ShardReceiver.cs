@@ -98,9 +98,7 @@ public sealed class ShardReceiver : IDisposable
         if (_faultReason is { } reason)
             await _output.WriteAsync(new ListenerRestarted(_shard, DateTimeOffset.UtcNow, _current.GrantedBuffer, $"fault: {reason}"), _abort.Token);
         var batch = new List<TaskstatsMessage>(_options.BatchSize);
-        foreach (var datagram in early.Datagrams)
-            Decode(datagram, batch, null, null);
-        PublishSequenceGaps();
+        DecodePending(early, batch, null);
         await PublishAsync(batch);
         batch = new List<TaskstatsMessage>(_options.BatchSize);
         var more = false;
@@ -286,6 +284,13 @@ public sealed class ShardReceiver : IDisposable
         }
     }
 
+    private void DecodePending(PendingMessages pending, List<TaskstatsMessage> batch, HashSet<HandoverKey>? skip)
+    {
+        foreach (var datagram in pending.Datagrams)
+            Decode(datagram, batch, null, skip);
+        PublishSequenceGaps();
+    }
+
     // Once per batch of datagrams, not per message: finding the shard's own counters sorts the tracks.
     private void PublishSequenceGaps() => _figures.SetSequenceGaps(_tracker.Gaps);
 
@@ -411,9 +416,7 @@ public sealed class ShardReceiver : IDisposable
 
         _current = next;
         var newBatch = new List<TaskstatsMessage>();
-        foreach (var datagram in fromNew.Datagrams)
-            Decode(datagram, newBatch, null, delivered);
-        PublishSequenceGaps();
+        DecodePending(fromNew, newBatch, delivered);
         // Every duplicate was queued on the new socket before the old one was deregistered, so
         // draining what is queued now is enough; after that the keys are of no more use.
         await DrainAsync(next, newBatch, null, delivered, toEmpty: true);

@@ -1,6 +1,6 @@
 using Akka.Actor;
-using TaskstatsActors.Collector.Hosting;
 using TaskstatsActors.Collector.Events;
+using TaskstatsActors.Collector.Hosting;
 using TaskstatsActors.Collector.Settings;
 using TaskstatsActors.Collector.Status;
 using TaskstatsActors.Collector.Supervision;
