@@ -376,6 +376,24 @@ public sealed class TaskStats
             _present.Add(field.Index);
     }
 
+    // For TaskstatsNumberReader, which has looked up each field's index, offset and size once for all records.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool HasIndex(int fieldIndex) => _present.Contains(fieldIndex);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong ReadNumberAt(int storageOffset, int size)
+    {
+        ref var at = ref Unsafe.Add(ref Unsafe.As<Storage, byte>(ref _storage), storageOffset);
+        return size switch
+        {
+            8 => Unsafe.ReadUnaligned<ulong>(ref at),
+            4 => Unsafe.ReadUnaligned<uint>(ref at),
+            2 => Unsafe.ReadUnaligned<ushort>(ref at),
+            _ => at,
+        };
+    }
+
     // The properties' accessors: small, and inlined even into long methods that read many fields.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

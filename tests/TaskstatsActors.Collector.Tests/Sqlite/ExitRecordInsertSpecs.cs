@@ -74,6 +74,9 @@ public sealed class ExitRecordInsertSpecs : IDisposable
         var pid = (uint)random.Next(1, 4);
         var record = HistoryFiles.Task(pid, random.Next(3) switch { 0 => "alpha", 1 => "beta", _ => "gamma" });
         var stats = record.Stats;
+        // A record without ac_comm (version 1) between two with the same name.
+        if (random.Next(4) == 0)
+            stats.AcComm = null;
         foreach (var property in Properties)
         {
             var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;

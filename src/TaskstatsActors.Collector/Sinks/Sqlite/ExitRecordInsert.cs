@@ -31,6 +31,11 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
     private static readonly nint Transient = -1;
 
     private static readonly TaskstatsField[] Fields = [.. HistorySchema.KernelColumns];
+    // The kernel columns but ac_comm, read from each record in one go, and the parameter each is bound to.
+    private static readonly TaskstatsNumberReader Numbers = new(Fields.Where(field => field.Kind != TaskstatsFieldKind.Comm));
+    private static readonly int[] NumberParameters = Numbers.Fields.Select(field => KeyColumns + 1 + Array.IndexOf(Fields, field)).ToArray();
+    private static readonly TaskstatsField Comm = Fields.Single(field => field.Kind == TaskstatsFieldKind.Comm);
+    private static readonly int CommParameter = KeyColumns + 1 + Array.IndexOf(Fields, Comm);
 
     private readonly sqlite3 _db;
     private sqlite3_stmt? _statement;
@@ -39,6 +44,9 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
     // The two text parameters, scope and comm, keep their values of their own. Null means unknown.
     private readonly Held[] _held = new Held[KeyColumns + Fields.Length + 1];
     private readonly long[] _bound = new long[KeyColumns + Fields.Length + 1];
+    // The record being inserted, as Numbers reads it.
+    private readonly ulong[] _values = new ulong[Numbers.Fields.Count];
+    private readonly bool[] _present = new bool[Numbers.Fields.Count];
     private TaskstatsScope? _boundScope;
     private string? _boundComm;
 
@@ -75,17 +83,24 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
             }
             BindNumber(handle, 5, record.Id);
             var stats = record.Stats;
-            for (var i = 0; i < Fields.Length; i++)
+            if (stats.GetText(Comm) is { } comm)
+                BindComm(handle, CommParameter, comm);
+            else
             {
-                var index = KeyColumns + 1 + i;
-                var field = Fields[i];
-                if (!stats.Has(field))
-                    BindNull(handle, index);
-                else if (field.Kind == TaskstatsFieldKind.Comm)
-                    BindComm(handle, index, stats.GetText(field)!);
-                else
+                _boundComm = null;
+                BindNull(handle, CommParameter);
+            }
+            Numbers.Read(stats, _values, _present);
+            var values = _values;
+            var present = _present;
+            var parameters = NumberParameters;
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                if (present[i])
                     // Unsigned 64-bit values keep their bits in SQLite's signed integer.
-                    BindNumber(handle, index, unchecked((long)stats.ReadNumber(field)));
+                    BindNumber(handle, parameters[i], unchecked((long)values[i]));
+                else
+                    BindNull(handle, parameters[i]);
             }
             var step = raw.sqlite3_step(statement);
             if (step != raw.SQLITE_DONE)
@@ -101,6 +116,7 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void BindNumber(nint statement, int index, long value)
     {
         if (_held[index] == Held.Number && _bound[index] == value)
@@ -111,6 +127,7 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
         _held[index] = Held.Number;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void BindNull(nint statement, int index)
     {
         if (_held[index] == Held.Null)
@@ -125,6 +142,8 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
         if (string.Equals(comm, _boundComm, StringComparison.Ordinal))
             return;
         _boundComm = null;
+        // Text is neither of the states _held tracks, so a NULL that follows is bound again.
+        _held[index] = Held.Unknown;
         Check(BindText(statement, index, comm));
         _boundComm = comm;
     }
