@@ -279,10 +279,9 @@ public sealed class HistoryWriter : IDisposable
             {
                 Commit();
             }
-            catch (Exception e)
+            catch (Exception)
             {
-                _log($"history {Path}: the last commit failed, {_pending} records are lost: {e.Message}");
-                Abandon();
+                // Commit abandoned the transaction and said so.
             }
             finally
             {
@@ -317,21 +316,30 @@ public sealed class HistoryWriter : IDisposable
                 {
                     transaction.Rollback("event");
                     transaction.Release("event");
-                    Commit();
                 }
                 catch (Exception e)
                 {
-                    _log($"history {Path}: a write failed and the open transaction could not be kept, {_pending} records are lost: {e.Message}");
-                    Abandon();
+                    Abandon("a write failed and the open transaction could not be kept", e);
+                    throw;
                 }
+                Commit();
                 throw;
             }
             if (_eventSpan is { } written)
                 _openSpan = _openSpan is { } open ? open.Including(written) : written;
             _eventSpan = null;
             _pending += records;
-            if (_pending >= _options.FlushRecords)
+            if (_pending < _options.FlushRecords)
+                return;
+            try
+            {
                 Commit();
+            }
+            catch (Exception)
+            {
+                // Not thrown on: this event is in the abandoned transaction and counted there, so a sink that
+                // wrote it again after a restart would count its records twice.
+            }
         }
     }
 
@@ -346,9 +354,19 @@ public sealed class HistoryWriter : IDisposable
     {
         if (_transaction is not { } transaction)
             return;
-        if (_openSpan is { } span)
-            _events.Insert(span);
-        transaction.Commit();
+        try
+        {
+            if (_openSpan is { } span)
+                _events.Insert(span);
+            transaction.Commit();
+        }
+        catch (Exception e)
+        {
+            // A full or failing disk. SQLite may have rolled the transaction back already; either way none of
+            // it is in the file, and the writer starts the next event in a transaction of its own.
+            Abandon("a commit failed", e);
+            throw;
+        }
         transaction.Dispose();
         _transaction = null;
         _openSpan = null;
@@ -357,19 +375,31 @@ public sealed class HistoryWriter : IDisposable
         _pending = 0;
         _commits++;
         if (_checkpointer.RestartWanted)
+            RestartLog();
+    }
+
+    // Between two transactions: finish what the checkpointer copied, so that the next one restarts the log.
+    // If the checkpointer is at it right now (busy), or this fails, try again after the next commit: what was
+    // committed is in the file either way, and a failure here must not make a caller write it again.
+    private void RestartLog()
+    {
+        try
         {
-            // Between two transactions: finish what the checkpointer copied, so that the next one restarts the log.
-            // If the checkpointer is at it right now (busy), try again after the next commit.
             using var command = _connection.CreateCommand();
             command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
             using var reader = command.ExecuteReader();
             if (reader.Read() && reader.GetInt64(0) == 0 && reader.GetInt64(1) == reader.GetInt64(2))
                 _checkpointer.RestartDone();
         }
+        catch (SqliteException e)
+        {
+            _log($"history {Path}: finishing a checkpoint failed, trying again after the next commit: {e.Message}");
+        }
     }
 
-    private void Abandon()
+    private void Abandon(string what, Exception error)
     {
+        _log($"history {Path}: {what}, {_pending} records are lost: {error.Message}");
         try
         {
             _transaction?.Dispose(); // rolls back what is left of it
@@ -395,10 +425,9 @@ public sealed class HistoryWriter : IDisposable
             {
                 Commit();
             }
-            catch (Exception e)
+            catch (Exception)
             {
-                _log($"history {Path}: a commit failed, {_pending} records are lost: {e.Message}");
-                Abandon();
+                // Commit abandoned the transaction and said so; the next event starts a new one.
             }
         }
     }
