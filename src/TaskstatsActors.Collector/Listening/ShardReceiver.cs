@@ -379,6 +379,52 @@ public sealed class ShardReceiver : IDisposable
         var next = await ShardSocket.OpenAsync(_open, Math.Max(receiveBuffer, OverlapBuffer), _abort.Token);
         var delivered = new HashSet<HandoverKey>();
         var oldBatch = new List<TaskstatsMessage>();
+        var newBatch = new List<TaskstatsMessage>();
+        Exception? fault = null;
+        try
+        {
+            var fromNew = await RegisterInPlaceOfAsync(old, next, oldBatch, delivered);
+            // From here the new socket is the listener's: a fault closes it, not the old one.
+            _current = next;
+            try
+            {
+                DrainOld(old, oldBatch, delivered);
+            }
+            finally
+            {
+                old.Dispose();
+            }
+            // Only now: the old socket's last messages must be known before the new one's are checked against them.
+            DecodePending(fromNew, newBatch, delivered);
+            // Every duplicate was queued on the new socket before the old one was deregistered, so
+            // draining what is queued now is enough; after that the keys are of no more use.
+            await DrainAsync(next, newBatch, null, delivered, toEmpty: true);
+            next.Resize(receiveBuffer);
+            _figures.SetQueue(next.Socket.QueuedBytes, next.GrantedBuffer);
+            _figures.AddRestart();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The messages already taken off either socket were counted by the sequence tracker: they are
+            // delivered before the listener restarts, or they would be neither delivered nor counted lost.
+            fault = e;
+        }
+        await PublishAsync(oldBatch);
+        await PublishAsync(newBatch);
+        if (fault is not null)
+            ExceptionDispatchInfo.Throw(fault);
+        await _output.WriteAsync(new ListenerRestarted(_shard, DateTimeOffset.UtcNow, next.GrantedBuffer, "overflow"), _abort.Token);
+        _observer.Replaced(next.GrantedBuffer);
+    }
+
+    /// <summary>
+    /// The heart of the handover: drains the old queue into <paramref name="oldBatch"/>, registers
+    /// <paramref name="next"/>, deregisters <paramref name="old"/> right after and closes the old socket's loss
+    /// account. On a failure <paramref name="next"/> is closed and <paramref name="old"/> stays the listener's.
+    /// </summary>
+    /// <returns>The new socket's messages that arrived while its register request waited, not decoded yet.</returns>
+    private async Task<PendingMessages> RegisterInPlaceOfAsync(ShardSocket old, ShardSocket next, List<TaskstatsMessage> oldBatch, HashSet<HandoverKey> delivered)
+    {
         var fromNew = new PendingMessages();
         try
         {
@@ -411,22 +457,7 @@ public sealed class ShardReceiver : IDisposable
             next.Dispose();
             throw;
         }
-        DrainOld(old, oldBatch, delivered);
-        old.Dispose();
-
-        _current = next;
-        var newBatch = new List<TaskstatsMessage>();
-        DecodePending(fromNew, newBatch, delivered);
-        // Every duplicate was queued on the new socket before the old one was deregistered, so
-        // draining what is queued now is enough; after that the keys are of no more use.
-        await DrainAsync(next, newBatch, null, delivered, toEmpty: true);
-        next.Resize(receiveBuffer);
-        _figures.SetQueue(next.Socket.QueuedBytes, next.GrantedBuffer);
-        _figures.AddRestart();
-        await PublishAsync(oldBatch);
-        await PublishAsync(newBatch);
-        await _output.WriteAsync(new ListenerRestarted(_shard, DateTimeOffset.UtcNow, next.GrantedBuffer, "overflow"), _abort.Token);
-        _observer.Replaced(next.GrantedBuffer);
+        return fromNew;
     }
 
     /// <summary>Deregisters, drains everything still queued into the stream, counts the last drops, closes.</summary>
