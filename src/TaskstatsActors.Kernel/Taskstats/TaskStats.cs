@@ -323,20 +323,15 @@ public sealed class TaskStats
 
     /// <summary>Whether the record has the field (version 1 fields: always).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Has(TaskstatsField field) => _present.Contains(field.Index);
+    public bool Has(TaskstatsField field) => HasIndex(field.Index);
 
     /// <summary>A number field's value, or null when the record does not have it.</summary>
     internal ulong? GetNumber(TaskstatsField field) => Has(field) ? ReadNumber(field) : null;
 
     /// <summary>A number field's value, for a caller that knows the record has the field.</summary>
-    public ulong ReadNumber(TaskstatsField field) => field.Kind switch
-    {
-        TaskstatsFieldKind.U8 => Read<byte>(field),
-        TaskstatsFieldKind.U16 => Read<ushort>(field),
-        TaskstatsFieldKind.U32 => Read<uint>(field),
-        TaskstatsFieldKind.U64 => Read<ulong>(field),
-        _ => throw new ArgumentException($"{field.Name} is not a number field", nameof(field)),
-    };
+    public ulong ReadNumber(TaskstatsField field) => field.IsNumber
+        ? ReadNumberAt(field.StorageOffset, field.Size)
+        : throw new ArgumentException($"{field.Name} is not a number field", nameof(field));
 
     /// <summary>Sets a number field (cut to the field's width) and marks it present.</summary>
     internal void SetNumber(TaskstatsField field, ulong value)
@@ -376,11 +371,13 @@ public sealed class TaskStats
             _present.Add(field.Index);
     }
 
-    // For TaskstatsNumberReader, which has looked up each field's index, offset and size once for all records.
+    // By a field's index, offset and size: what ReadNumber and Has look up in the field, and what
+    // TaskstatsNumberReader has looked up once for all records.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool HasIndex(int fieldIndex) => _present.Contains(fieldIndex);
 
+    // The number field of `size` bytes (1, 2, 4 or 8) at `storageOffset`.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong ReadNumberAt(int storageOffset, int size)
     {

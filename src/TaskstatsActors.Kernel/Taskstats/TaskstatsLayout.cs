@@ -76,6 +76,9 @@ public sealed class TaskstatsField
     /// <summary>Bytes the field takes.</summary>
     public int Size { get; }
 
+    /// <summary>Whether the field is an unsigned number (<c>__u8</c> to <c>__u64</c>), not text or a timestamp.</summary>
+    internal bool IsNumber => Kind is TaskstatsFieldKind.U8 or TaskstatsFieldKind.U16 or TaskstatsFieldKind.U32 or TaskstatsFieldKind.U64;
+
     /// <summary>
     /// The version from which the header marks the field <c>__attribute__((aligned(8)))</c>; before it
     /// (v2, v3) the field had its natural alignment, which moved <c>ac_uid</c> and all after it.

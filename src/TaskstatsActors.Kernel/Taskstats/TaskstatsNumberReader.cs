@@ -22,7 +22,7 @@ public sealed class TaskstatsNumberReader
         ArgumentNullException.ThrowIfNull(fields);
         Fields = fields.ToArray();
         foreach (var field in Fields)
-            if (field.Kind is not (TaskstatsFieldKind.U8 or TaskstatsFieldKind.U16 or TaskstatsFieldKind.U32 or TaskstatsFieldKind.U64))
+            if (!field.IsNumber)
                 throw new ArgumentException($"{field.Name} is not a number field", nameof(fields));
         _indexes = Fields.Select(field => field.Index).ToArray();
         _offsets = Fields.Select(field => field.StorageOffset).ToArray();

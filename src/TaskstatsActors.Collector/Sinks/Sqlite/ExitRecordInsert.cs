@@ -83,13 +83,7 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
             }
             BindNumber(handle, 5, record.Id);
             var stats = record.Stats;
-            if (stats.GetText(Comm) is { } comm)
-                BindComm(handle, CommParameter, comm);
-            else
-            {
-                _boundComm = null;
-                BindNull(handle, CommParameter);
-            }
+            BindComm(handle, CommParameter, stats.GetText(Comm));
             Numbers.Read(stats, _values, _present);
             var values = _values;
             var present = _present;
@@ -137,8 +131,14 @@ internal sealed unsafe partial class ExitRecordInsert : IDisposable
         _held[index] = Held.Null;
     }
 
-    private void BindComm(nint statement, int index, string comm)
+    private void BindComm(nint statement, int index, string? comm)
     {
+        if (comm is null)
+        {
+            _boundComm = null;
+            BindNull(statement, index);
+            return;
+        }
         if (string.Equals(comm, _boundComm, StringComparison.Ordinal))
             return;
         _boundComm = null;
