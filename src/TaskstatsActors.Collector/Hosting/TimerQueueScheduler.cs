@@ -159,10 +159,8 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
                 _registration = _cancelable.Token.Register(static state => ((Item)state!).Cancel(), this);
             lock (_gate)
             {
-                if (_stopped)
-                    return;
-                _dueAt = _owner.HighResMonotonicClock + delay;
-                Arm(delay);
+                if (!_stopped)
+                    ArmFor(delay);
             }
         }
 
@@ -241,11 +239,16 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
                 return;
             lock (_gate)
             {
-                if (_stopped)
-                    return;
-                _dueAt = _owner.HighResMonotonicClock + interval;
-                Arm(interval);
+                if (!_stopped)
+                    ArmFor(interval);
             }
+        }
+
+        // Due `delay` from now.
+        private void ArmFor(TimeSpan delay)
+        {
+            _dueAt = _owner.HighResMonotonicClock + delay;
+            Arm(delay);
         }
 
         // Rounds up to whole milliseconds, so that the timer does not fire a fraction of one early.

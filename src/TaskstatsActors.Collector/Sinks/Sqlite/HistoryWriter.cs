@@ -277,11 +277,7 @@ public sealed class HistoryWriter : IDisposable
             _checkpointer.Dispose();
             try
             {
-                Commit();
-            }
-            catch (Exception)
-            {
-                // Commit abandoned the transaction and said so.
+                TryCommit();
             }
             finally
             {
@@ -329,17 +325,10 @@ public sealed class HistoryWriter : IDisposable
                 _openSpan = _openSpan is { } open ? open.Including(written) : written;
             _eventSpan = null;
             _pending += records;
-            if (_pending < _options.FlushRecords)
-                return;
-            try
-            {
-                Commit();
-            }
-            catch (Exception)
-            {
-                // Not thrown on: this event is in the abandoned transaction and counted there, so a sink that
-                // wrote it again after a restart would count its records twice.
-            }
+            // A failure is not thrown on: this event is in the abandoned transaction and counted there, so a
+            // sink that wrote it again after a restart would count its records twice.
+            if (_pending >= _options.FlushRecords)
+                TryCommit();
         }
     }
 
@@ -376,6 +365,20 @@ public sealed class HistoryWriter : IDisposable
         _commits++;
         if (_checkpointer.RestartWanted)
             RestartLog();
+    }
+
+    // For callers with no one to throw to: a commit that fails has abandoned its transaction and said so, and the
+    // next event starts a new one.
+    private void TryCommit()
+    {
+        try
+        {
+            Commit();
+        }
+        catch (Exception)
+        {
+            // Counted and logged by Commit.
+        }
     }
 
     // Between two transactions: finish what the checkpointer copied, so that the next one restarts the log.
@@ -421,14 +424,7 @@ public sealed class HistoryWriter : IDisposable
         {
             if (_disposed)
                 return;
-            try
-            {
-                Commit();
-            }
-            catch (Exception)
-            {
-                // Commit abandoned the transaction and said so; the next event starts a new one.
-            }
+            TryCommit();
         }
     }
 
