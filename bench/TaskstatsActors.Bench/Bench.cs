@@ -45,7 +45,9 @@ internal sealed record BenchOptions
           --soak-minutes M       soak length (default 10)   --soak-rate R   soak exits/s (default 5000)
           --no-soak              with all: skip the soak
           --out FILE             the report (default: BENCHMARKS.md at the repository root); raw figures go to FILE's .json
-          --collector PATH       the taskstats-actors executable (default: src/TaskstatsActors.Cli/bin/<this build's configuration>/net10.0)
+          --collector PATH       the taskstats-actors executable (default: the native build, build/native/taskstats-actors,
+                                 built first by ./taskstats-actors when stale; with --smoke, the JIT build of this harness's
+                                 configuration, src/TaskstatsActors.Cli/bin/<configuration>/net10.0)
           --only ID,ID           run only these contenders (ids as in the raw figures: baseline, c-recv, collect-default, ...)
           --before PATH          also run another build's taskstats-actors (e.g. of an earlier commit) on its own default
                                  config, as contender collect-before, for before/after figures from the same run
@@ -195,7 +197,9 @@ public static class Bench
         if (!HasCapNetAdmin())
             throw new BenchException("taskstats listeners need CAP_NET_ADMIN: run the benchmark as root");
         var repository = Repository.Find();
-        var collector = options.Collector ?? repository.Collector(Repository.Configuration);
+        // The benchmark measures what README runs: the native build. A smoke run takes the JIT build its own project
+        // reference has built, so that the test suite does not wait a minute for a native compile.
+        var collector = options.Collector ?? (options.Smoke ? repository.Collector(Repository.Configuration) : repository.BuildNativeCollector(output));
         if (!File.Exists(collector))
             throw new BenchException($"no collector at {collector}: build it first (dotnet build -c {Repository.Configuration}), or give --collector");
         var output_ = ReportPath(options, repository);
@@ -206,8 +210,8 @@ public static class Bench
         try
         {
             var tools = NativeTools.Build(repository, Path.Combine(work.FullName, "bin"));
-            var collectorConfig = collector.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : collector.Contains("/bin/Debug/", StringComparison.Ordinal) ? "Debug" : "unknown";
-            if (collectorConfig != "Release" && !options.Smoke)
+            var collectorConfig = Repository.BuildOf(collector);
+            if (!collectorConfig.StartsWith("Release", StringComparison.Ordinal) && !options.Smoke)
                 output.WriteLine($"warning: the collector at {collector} is not a Release build; its figures are not the benchmark's");
             var machine = Machine(tools, collector, collectorConfig, repository);
             if (!options.Smoke && double.TryParse(machine.LoadAverage.Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load) && load > 0.5)

@@ -30,6 +30,26 @@ internal sealed class Repository
     public string Collector(string configuration) =>
         Path.Combine(Root, "src", "TaskstatsActors.Cli", "bin", configuration, "net10.0", "taskstats-actors");
 
+    /// <summary><c>build/native/taskstats-actors</c>: the native (AOT) build that <c>./taskstats-actors</c> publishes.</summary>
+    public string NativeCollector => Path.Combine(Root, "build", "native", "taskstats-actors");
+
+    /// <summary>Runs <c>./taskstats-actors --version</c>, which publishes the native build when it is missing or stale.</summary>
+    public string BuildNativeCollector(TextWriter output)
+    {
+        output.WriteLine("bench: building the native collector if it is stale (./taskstats-actors --version) ...");
+        var result = Exec.Run(Path.Combine(Root, "taskstats-actors"), ["--version"]);
+        if (result.ExitCode != 0)
+            throw new BenchException($"./taskstats-actors could not build the native collector: {result.Error.Trim()}");
+        return NativeCollector;
+    }
+
+    /// <summary>What kind of build an executable path is, for the report: "Release, native (AOT)", "Release", "Debug" or "unknown".</summary>
+    public static string BuildOf(string collector) =>
+        collector.Contains("/build/native/", StringComparison.Ordinal) ? "Release, native (AOT)"
+        : collector.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release, JIT"
+        : collector.Contains("/bin/Debug/", StringComparison.Ordinal) ? "Debug"
+        : "unknown";
+
     /// <summary>Walks up from this assembly's directory, then from the working directory, to the solution.</summary>
     public static Repository Find()
     {

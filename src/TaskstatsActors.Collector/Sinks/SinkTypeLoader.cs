@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Reflection.Metadata;
+using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 using TaskstatsActors.Collector.Settings;
 
@@ -12,11 +13,21 @@ namespace TaskstatsActors.Collector.Sinks;
 /// </summary>
 public static class SinkTypeLoader
 {
-    private const string Valid =
+    private const string ValidClass =
         "\"Namespace.Type, Assembly\" naming a public class that derives from " +
-        "TaskstatsActors.Collector.Sinks.TaskstatsSink and has a public constructor taking a SinkContext; " +
-        "give assembly-path (the .dll, relative to the config file's directory, or absolute) " +
-        "when the assembly is not beside the executable";
+        "TaskstatsActors.Collector.Sinks.TaskstatsSink and has a public constructor taking a SinkContext";
+
+    private static string Valid => IsNativeBuild
+        ? ValidClass + ", in an assembly this native build was compiled with"
+        : ValidClass + "; give assembly-path (the .dll, relative to the config file's directory, or absolute) " +
+          "when the assembly is not beside the executable";
+
+    // The native (AOT) build holds only the assemblies it was compiled with and cannot load others at run time.
+    private static bool IsNativeBuild => !RuntimeFeature.IsDynamicCodeSupported;
+
+    private const string JitBuildAdvice =
+        "sinks from assemblies of their own need the JIT build: run `dotnet run -c Release --project src/TaskstatsActors.Cli -- collect`, " +
+        "or reference the sink's project from src/TaskstatsActors.Cli, rebuild, and drop assembly-path";
 
     /// <summary>Loads and checks the sink class of the block at <paramref name="sinkKey"/>.</summary>
     /// <param name="sinkKey">The sink block's HOCON path, e.g. <c>taskstats.sinks.jsonl</c>, for messages.</param>
@@ -64,6 +75,10 @@ public static class SinkTypeLoader
                 ? $"type {parsed.FullName} is not in {typeof(SinkTypeLoader).Assembly.GetName().Name}; a type elsewhere needs its assembly named"
                 : $"assembly {assemblyName} loaded, but has no type {parsed.FullName}", e);
         }
+        catch (FileNotFoundException e) when (IsNativeBuild)
+        {
+            throw refuse($"assembly {e.FileName ?? assemblyName} is not part of this native build; {JitBuildAdvice}", e);
+        }
         catch (FileNotFoundException e)
         {
             throw refuse($"assembly {e.FileName ?? assemblyName} was not found beside the executable ({AppContext.BaseDirectory}) " +
@@ -79,6 +94,8 @@ public static class SinkTypeLoader
         string typeName, TypeName parsed, string assemblyPath, string? baseDirectory, Func<string, Exception?, ConfigException> refuse)
     {
         var file = ResolveAssemblyPath(assemblyPath, baseDirectory);
+        if (IsNativeBuild)
+            throw refuse($"assembly-path {file} cannot be loaded by the native build, which runs only the code it was compiled with; {JitBuildAdvice}", null);
         if (!File.Exists(file))
             throw refuse($"assembly-path \"{assemblyPath}\" is {file}, which does not exist", null);
 
