@@ -45,9 +45,9 @@ internal sealed record BenchOptions
           --soak-minutes M       soak length (default 10)   --soak-rate R   soak exits/s (default 5000)
           --no-soak              with all: skip the soak
           --out FILE             the report (default: BENCHMARKS.md at the repository root); raw figures go to FILE's .json
-          --collector PATH       the taskstats-actors executable (default: the native build, build/native/taskstats-actors,
-                                 built first by ./taskstats-actors when stale; with --smoke, the JIT build of this harness's
-                                 configuration, src/TaskstatsActors.Cli/bin/<configuration>/net10.0)
+          --collector PATH       the taskstats-actors executable (default: the native build as ./taskstats-actors makes it,
+                                 with the counting sink compiled in, published first into build/native-bench; with --smoke,
+                                 the JIT build of this harness's configuration, src/TaskstatsActors.Cli/bin/<configuration>/net10.0)
           --only ID,ID           run only these contenders (ids as in the raw figures: baseline, c-recv, collect-default, ...)
           --before PATH          also run another build's taskstats-actors (e.g. of an earlier commit) on its own default
                                  config, as contender collect-before, for before/after figures from the same run

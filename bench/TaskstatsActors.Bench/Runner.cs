@@ -31,7 +31,7 @@ internal sealed partial class Runner(
     /// <summary>The key of <see cref="Commands"/> under which the HOCON lines appended to every collect run's config are kept.</summary>
     public const string CollectConfigKey = "collect config";
 
-    private static string BenchAssembly => typeof(CountingSink).Assembly.Location;
+    private static string SinksAssembly => typeof(CountingSink).Assembly.Location;
 
     public IReadOnlyList<string> StormArguments(double seconds, double rate, string comm)
     {
@@ -195,12 +195,13 @@ internal sealed partial class Runner(
         var configPath = Path.Combine(directory, "collect.conf");
         var countPath = Path.Combine(directory, "count.json");
         var runstatOut = Path.Combine(directory, "runstat.json");
-        var appended = HarnessConfig(contender, basis.Comm, directory, countPath);
+        var compiledIn = Repository.HasBenchSinks(contender.Executable ?? collector);
+        var appended = HarnessConfig(contender, basis.Comm, directory, countPath, compiledIn);
         await File.WriteAllTextAsync(configPath,
             await File.ReadAllTextAsync(DefaultConfigOf(contender)) + "\n" + string.Join('\n', appended) + "\n", new UTF8Encoding(false));
         string Generic(string line) => line.Replace(basis.Comm, "COMM", StringComparison.Ordinal)
-            .Replace(directory, "RUNDIR", StringComparison.Ordinal).Replace(BenchAssembly, "…/TaskstatsActors.Bench.dll", StringComparison.Ordinal);
-        Remember(CollectConfigKey, string.Join('\n', HarnessConfig(contender with { ConfigOverrides = [], SinkDelayPerRecordUs = 0 }, basis.Comm, directory, countPath).Select(Generic)));
+            .Replace(directory, "RUNDIR", StringComparison.Ordinal).Replace(SinksAssembly, "…/TaskstatsActors.Bench.Sinks.dll", StringComparison.Ordinal);
+        Remember(CollectConfigKey, string.Join('\n', HarnessConfig(contender with { ConfigOverrides = [], SinkDelayPerRecordUs = 0 }, basis.Comm, directory, countPath, compiledIn).Select(Generic)));
         var own = (contender.ConfigOverrides ?? []).ToList();
         if (contender.SinkDelayPerRecordUs > 0)
             own.Add($"taskstats.sinks.bench-count.delay-per-record-us = {Invariant(contender.SinkDelayPerRecordUs)}");
@@ -250,18 +251,23 @@ internal sealed partial class Runner(
     private string DefaultConfigOf(Contender contender) => contender.ExecutableDefaultConfig ?? repository.DefaultConfig;
 
     /// <summary>The HOCON lines the harness appends to the default config for one collect run.</summary>
-    private static List<string> HarnessConfig(Contender contender, string comm, string directory, string countPath)
+    /// <param name="sinkCompiledIn">The executable has the counting sink compiled in (a native build of the harness's).</param>
+    private static List<string> HarnessConfig(Contender contender, string comm, string directory, string countPath, bool sinkCompiledIn)
     {
         var lines = new List<string>
         {
             "# ---- appended by the benchmark harness",
             $"taskstats.sinks.jsonl.path = {Hocon(Path.Combine(directory, "exits.jsonl"))}",
             "taskstats.sinks.bench-count {",
-            "  class = \"TaskstatsActors.Bench.CountingSink, TaskstatsActors.Bench\"",
-            $"  assembly-path = {Hocon(BenchAssembly)}",
+            "  class = \"TaskstatsActors.Bench.CountingSink, TaskstatsActors.Bench.Sinks\"",
+        };
+        if (!sinkCompiledIn)
+            lines.Add($"  assembly-path = {Hocon(SinksAssembly)}");
+        lines.AddRange(
+        [
             $"  comm = {Hocon(comm)}",
             $"  path = {Hocon(countPath)}",
-        };
+        ]);
         if (contender.SinkDelayPerRecordUs > 0)
             lines.Add($"  delay-per-record-us = {Invariant(contender.SinkDelayPerRecordUs)}");
         lines.Add("}");

@@ -68,18 +68,43 @@ public sealed class SequenceTracker
     /// <summary>Drops a socket's drop counter has reported that no gap has shown yet.</summary>
     public long CountedAhead { get; private set; }
 
-    /// <summary>A drop counter reported <paramref name="drops"/> lost messages; their gap will show later.</summary>
-    public void CountedByDropCounter(long drops) => CountedAhead += drops;
+    // Gaps that showed before the drop counter reported their drops: while a socket stays full the kernel
+    // reports ENOBUFS once, so one drain can receive past drops that the counter is read for only at its end.
+    private long _seenAhead;
+
+    /// <summary>
+    /// A drop counter reported <paramref name="drops"/> lost messages. Those whose gap has shown since the
+    /// counter's last reading are settled; the gap of the rest will show later.
+    /// </summary>
+    /// <remarks>
+    /// A dropped message's gap can only show after the drop (the message behind it is queued later), and the
+    /// counter is read after every drain, so a gap seen ahead of its drops always meets them at the next
+    /// reading. What is left of it then was no drop at all (a stray number), and is forgotten.
+    /// </remarks>
+    public void CountedByDropCounter(long drops)
+    {
+        var settled = Math.Min(drops, _seenAhead);
+        _seenAhead = 0;
+        CountedAhead += drops - settled;
+    }
 
     /// <summary>
     /// The part of <paramref name="gap"/> that no drop counter has reported. After a fault restart
     /// the gap spans both the drops already counted and the exits nobody heard; only these are new.
     /// </summary>
-    public long Explain(long gap)
+    /// <param name="gap">A gap <see cref="Observe"/> returned.</param>
+    /// <param name="countedAsLoss">
+    /// Whether the caller counts the unexplained part as loss itself (after a fault restart). If not, that
+    /// part waits for the drop counter's next reading, which will count it.
+    /// </param>
+    public long Explain(long gap, bool countedAsLoss)
     {
         var paid = Math.Min(gap, CountedAhead);
         CountedAhead -= paid;
-        return gap - paid;
+        var unexplained = gap - paid;
+        if (!countedAsLoss)
+            _seenAhead += unexplained;
+        return unexplained;
     }
 
     /// <summary>

@@ -139,6 +139,7 @@ public sealed class ShardReceiver : IDisposable
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 fault = e; // what was already received is delivered before the listener restarts
+                ReadDropsAtFault(_current);
             }
             _drainedAt = Stopwatch.GetTimestamp();
             if (waited)
@@ -271,7 +272,7 @@ public sealed class ShardReceiver : IDisposable
                 }
                 record?.Add(key);
                 // Part of a gap may already be counted by a drop counter; only the rest is new loss.
-                var unexplained = _tracker.Explain(_tracker.Observe(decoded.Sequence));
+                var unexplained = _tracker.Explain(_tracker.Observe(decoded.Sequence), _countGapsAsLoss);
                 if (unexplained > 0 && _countGapsAsLoss)
                     Lost(unexplained, LossSource.SequenceGap);
                 batch.Add(decoded);
@@ -324,6 +325,26 @@ public sealed class ShardReceiver : IDisposable
         if (_pendingLoss.Count > 0)
             await FlushLossAsync();
         return fresh;
+    }
+
+    /// <summary>
+    /// The drain that failed did not get to read the drop counter. Gaps it saw ahead of their drops wait for
+    /// that reading, and the restart's gap will not count them: read it now, while the socket is still open.
+    /// </summary>
+    private void ReadDropsAtFault(ShardSocket socket)
+    {
+        long fresh;
+        try
+        {
+            fresh = socket.TakeNewDrops();
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            return; // the counter cannot be read; the restart's gap still counts the drops it spans
+        }
+        if (fresh > 0)
+            Lost(fresh, LossSource.SocketDropCounter);
+        _tracker.CountedByDropCounter(fresh);
     }
 
     private async Task FlushLossAsync()

@@ -15,16 +15,18 @@ public enum RequestKind
 }
 
 /// <summary>
-/// A <see cref="FakeNetlinkSocket"/> as the collector sees it, with two test hooks that change nothing
+/// A <see cref="FakeNetlinkSocket"/> as the collector sees it, with test hooks that change nothing
 /// about what the socket does: the host is told about every request before it reaches the fake kernel
-/// (so a test can make exits at an exact point of a handover or a restart), and the receive loop can be
-/// parked at the top of its next wait (so a test can queue messages and faults behind its back).
+/// (so a test can make exits at an exact point of a handover or a restart), the receive loop can be
+/// parked at the top of its next wait (so a test can queue messages and faults behind its back), and a
+/// test can act after each message received (so that exits arrive in the middle of a drain).
 /// </summary>
 public sealed class HookedSocket : INetlinkSocket
 {
     private readonly FakeHost _host;
     private TaskCompletionSource? _pause;
     private volatile bool _parked;
+    private int _received;
 
     internal HookedSocket(FakeHost host, FakeNetlinkSocket inner, int index)
     {
@@ -87,7 +89,19 @@ public sealed class HookedSocket : INetlinkSocket
         return Inner.WaitReadable(wake, timeout);
     }
 
-    public int TryReceive(Span<byte> buffer) => Inner.TryReceive(buffer);
+    /// <summary>
+    /// Called on the receive loop's thread after each datagram it receives, with how many it has received
+    /// from this socket so far; what it does happens before the loop's next receive.
+    /// </summary>
+    public Action<int>? AfterReceive { get; set; }
+
+    public int TryReceive(Span<byte> buffer)
+    {
+        var length = Inner.TryReceive(buffer);
+        if (length >= 0)
+            AfterReceive?.Invoke(++_received);
+        return length;
+    }
 
     public int SetReceiveBuffer(int bytes) => Inner.SetReceiveBuffer(bytes);
 

@@ -49,9 +49,64 @@ public sealed class SequenceTrackerSpecs
         var tracker = new SequenceTracker(shardCpus: 1, onlineCpus: 1);
         tracker.CountedByDropCounter(4);
 
-        Assert.Equal(6, tracker.Explain(10));
-        Assert.Equal(3, tracker.Explain(3));
+        Assert.Equal(6, tracker.Explain(10, countedAsLoss: true));
+        Assert.Equal(3, tracker.Explain(3, countedAsLoss: true));
         Assert.Equal(0, tracker.CountedAhead);
+    }
+
+    [Fact]
+    public void Drops_whose_gap_showed_before_the_counter_reported_them_should_leave_no_credit_behind()
+    {
+        // While a socket stays full the kernel reports ENOBUFS once: one drain receives past 5 more drops
+        // before the counter is read at its end.
+        var tracker = new SequenceTracker(shardCpus: 1, onlineCpus: 1);
+        tracker.Observe(100);
+        Assert.Equal(5, tracker.Explain(tracker.Observe(106), countedAsLoss: false));
+        tracker.CountedByDropCounter(5);
+
+        Assert.Equal(0, tracker.CountedAhead);
+        // A fault restart later: its gap of 20 is all new loss, none of it paid by those 5 drops.
+        Assert.Equal(20, tracker.Explain(tracker.Observe(127), countedAsLoss: true));
+    }
+
+    [Fact]
+    public void Drops_reported_before_their_gap_should_pay_for_it_when_it_shows()
+    {
+        var tracker = new SequenceTracker(shardCpus: 1, onlineCpus: 1);
+        tracker.Observe(100);
+        tracker.CountedByDropCounter(5);
+
+        Assert.Equal(0, tracker.Explain(tracker.Observe(106), countedAsLoss: false));
+        tracker.CountedByDropCounter(0);
+        Assert.Equal(0, tracker.CountedAhead);
+        Assert.Equal(20, tracker.Explain(tracker.Observe(127), countedAsLoss: true));
+    }
+
+    [Fact]
+    public void A_gap_the_next_counter_reading_does_not_explain_should_not_absorb_later_drops()
+    {
+        // A stray number's gap on a one-CPU shard: no drop behind it, so the next reading reports none.
+        var tracker = new SequenceTracker(shardCpus: 1, onlineCpus: 1);
+        tracker.Observe(100);
+        tracker.Explain(tracker.Observe(102), countedAsLoss: false);
+        tracker.CountedByDropCounter(0);
+
+        tracker.CountedByDropCounter(3);
+        Assert.Equal(3, tracker.CountedAhead);
+        Assert.Equal(0, tracker.Explain(tracker.Observe(106), countedAsLoss: false));
+    }
+
+    [Fact]
+    public void A_gap_counted_as_loss_after_a_fault_should_not_be_settled_again_by_the_new_sockets_drops()
+    {
+        var tracker = new SequenceTracker(shardCpus: 1, onlineCpus: 1);
+        tracker.Observe(100);
+        Assert.Equal(9, tracker.Explain(tracker.Observe(110), countedAsLoss: true));
+
+        // The new socket's own drops, read before their gap shows: credit for that gap, not for the old one.
+        tracker.CountedByDropCounter(4);
+        Assert.Equal(4, tracker.CountedAhead);
+        Assert.Equal(0, tracker.Explain(tracker.Observe(115), countedAsLoss: false));
     }
 
     [Fact]

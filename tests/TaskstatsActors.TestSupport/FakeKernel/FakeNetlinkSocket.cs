@@ -5,8 +5,9 @@ namespace TaskstatsActors.TestSupport.FakeKernel;
 
 /// <summary>
 /// A socket to a <see cref="FakeKernel"/>. Its receive queue has a byte budget like a real one:
-/// a message that does not fit is dropped, counted, and reported once as ENOBUFS on the next receive.
-/// Tests can also push raw (malformed) datagrams and make a receive fail.
+/// a message that does not fit is dropped and counted. As in the kernel (netlink_overrun), the first drop
+/// marks the socket congested and is reported as ENOBUFS on the next receive; later drops are only counted,
+/// until a receive leaves the queue empty. Tests can also push raw (malformed) datagrams and make a receive fail.
 /// </summary>
 public sealed class FakeNetlinkSocket : INetlinkSocket
 {
@@ -18,6 +19,7 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
     private readonly object _gate = new();
     private long _queuedBytes;
     private bool _overflowPending;
+    private bool _congested;
     private uint _drops;
     private int _receiveBuffer = 212_992;
     private bool _disposed;
@@ -58,7 +60,8 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
             if (_queuedBytes + datagram.Length + Overhead > _receiveBuffer)
             {
                 _drops++;
-                _overflowPending = true;
+                if (!_congested)
+                    _congested = _overflowPending = true;
                 return;
             }
             _queuedBytes += datagram.Length + Overhead;
@@ -101,21 +104,34 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
             if (_overflowPending)
             {
                 _overflowPending = false;
+                ClearCongestionIfEmpty();
                 throw new NetlinkOverflowException();
             }
         }
         if (!_queue.Reader.TryRead(out var item))
+        {
+            lock (_gate)
+                ClearCongestionIfEmpty();
             return -1;
+        }
         if (item is Exception fault)
             throw fault;
         var (datagram, charged) = (Queued)item;
-        if (charged)
+        lock (_gate)
         {
-            lock (_gate)
+            if (charged)
                 _queuedBytes -= datagram.Length + Overhead;
+            ClearCongestionIfEmpty();
         }
         datagram.CopyTo(buffer);
         return datagram.Length;
+    }
+
+    // The kernel's netlink_rcv_wake after every receive: an empty queue ends the congestion.
+    private void ClearCongestionIfEmpty()
+    {
+        if (_queue.Reader.Count == 0)
+            _congested = false;
     }
 
     /// <inheritdoc />

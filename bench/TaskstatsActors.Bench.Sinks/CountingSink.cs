@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TaskstatsActors.Collector.Events;
 using TaskstatsActors.Collector.Settings;
 using TaskstatsActors.Collector.Sinks;
@@ -7,7 +8,7 @@ using TaskstatsActors.Collector.Sinks;
 namespace TaskstatsActors.Bench;
 
 /// <summary>
-/// The benchmark's own sink, loaded into <c>taskstats-actors collect</c> through HOCON during a run:
+/// The benchmark's own sink, named in <c>taskstats-actors collect</c>'s HOCON during a run:
 /// counts the exit messages whose task record carries the storm's command name (and everything else),
 /// adds up the losses the collector reports to its sinks, and writes the counts as one JSON object to
 /// its <c>path</c> when the stream ends.
@@ -81,7 +82,7 @@ public sealed class CountingSink : TaskstatsSink
     {
         var result = new SinkCounts(_messages, _records, _commRecords, _lost, _restarts, _batches);
         var temporary = _path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(result, SinkCounts.JsonOptions), new UTF8Encoding(false));
+        File.WriteAllText(temporary, JsonSerializer.Serialize(result, SinkCountsJson.Default.SinkCounts), new UTF8Encoding(false));
         File.Move(temporary, _path, overwrite: true);
     }
 }
@@ -95,10 +96,15 @@ public sealed class CountingSink : TaskstatsSink
 /// <param name="Batches">Batches delivered.</param>
 public sealed record SinkCounts(long Messages, long Records, long CommRecords, long Lost, long Restarts, long Batches)
 {
-    internal static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     /// <summary>Reads a file <see cref="CountingSink"/> wrote.</summary>
     public static SinkCounts Read(string path) =>
-        JsonSerializer.Deserialize<SinkCounts>(File.ReadAllText(path), JsonOptions)
+        JsonSerializer.Deserialize(File.ReadAllText(path), SinkCountsJson.Default.SinkCounts)
         ?? throw new InvalidDataException($"{path} holds no counts");
 }
+
+/// <summary>
+/// The counts' JSON, generated at compile time: the native build has no reflection-based serializer.
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(SinkCounts))]
+internal sealed partial class SinkCountsJson : JsonSerializerContext;

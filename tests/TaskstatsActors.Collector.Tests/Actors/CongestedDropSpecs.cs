@@ -1,0 +1,120 @@
+using TaskstatsActors.Collector.Events;
+using Xunit.Abstractions;
+
+namespace TaskstatsActors.Collector.Tests.Actors;
+
+/// <summary>
+/// While a socket stays full the kernel reports ENOBUFS once, so a single drain can receive past drops that
+/// the drop counter is read for only when the drain ends (or, if the socket faults first, never). Those drops
+/// must be counted once: neither left as credit that a later fault restart's gap is then paid with, nor
+/// forgotten when the drain fails.
+/// </summary>
+public sealed class CongestedDropSpecs : CollectorSpec
+{
+    private const int Unheard = 7;
+
+    public CongestedDropSpecs(ITestOutputHelper output) : base(output) { }
+
+    /// <summary>
+    /// Fills the parked socket so that 3 exits are dropped (ENOBUFS pending), then, from inside the drain that
+    /// follows, drops 2 more behind a queued exit: their gap shows in that drain, before the counter is read.
+    /// Returns the exits the socket queued (the ones that must be delivered).
+    /// </summary>
+    private List<ExitKey> CongestThenDropInsideTheDrain(HookedSocket socket, bool faultRightAfter)
+    {
+        var fits = 2 * 4096 / FakeHost.MessageCost;
+        Park(socket);
+        var queued = Host.Exit(0, fits + 3).Take(fits).ToList();
+        Assert.Equal(3u, socket.DropCount);
+        var start = 0;
+        socket.AfterReceive = received =>
+        {
+            // The first receive of the drain is the ENOBUFS; the queue is full again after each of these.
+            if (start == 0)
+                start = received;
+            if (received == start)
+                queued.Add(Host.Exit(0));                  // fills the slot just freed
+            else if (received == start + 1)
+                queued.AddRange(Host.Exit(0, 3).Take(1));  // one queued, two dropped: no ENOBUFS while congested
+            else if (received == start + 2)
+            {
+                queued.Add(Host.Exit(0));                  // queued behind the two drops: their gap shows in this drain
+                if (faultRightAfter)
+                    socket.Inner.FailNextReceive(new IOException("injected socket fault"));
+            }
+        };
+        socket.Unpark();
+        return queued;
+    }
+
+    private void MakeExitsWhileTheRestartRegisters(List<ExitKey> unheard)
+    {
+        Host.OnRequest = (socket, kind, _) =>
+        {
+            if (kind == RequestKind.Register && socket.Index == 1 && unheard.Count == 0)
+                unheard.AddRange(Host.Exit(0, Unheard));
+        };
+    }
+
+    private void AwaitRestart(HookedSocket first) =>
+        Until(() => first.Inner.IsClosed && Host.Sockets.Count == 2 && Host.Kernel.ListenerCount(0) == 1,
+            "the listener to restart on a new, registered socket");
+
+    [Fact]
+    public void Drops_seen_as_a_gap_before_the_counter_reported_them_should_not_pay_for_a_later_restarts_gap()
+    {
+        var journal = NewJournal();
+        var unheard = new List<ExitKey>();
+        MakeExitsWhileTheRestartRegisters(unheard);
+        // A drain takes everything queued; the watchdog does not replace the socket during the test.
+        var collector = StartCollector(Settings([0], [journal.Settings("journal")],
+            receiveBuffer: 4096, batchSize: 256, minBackoff: TimeSpan.FromSeconds(60)));
+        var first = Host.Sockets.Single();
+        var early = Host.Exit(0, 2);
+        WaitForReceived(journal, early.Count);
+
+        var queued = CongestThenDropInsideTheDrain(first, faultRightAfter: false);
+        WaitForReceived(journal, early.Count + queued.Count);
+        Assert.Equal(5u, first.DropCount);
+        // The congested drain is over and its counter read; a fault later restarts the listener.
+        first.AfterReceive = null;
+        first.Inner.FailNextReceive(new IOException("injected socket fault"));
+        AwaitRestart(first);
+        var late = Host.Exit(0, 3);
+        Until(() => late.All(journal.Received.Contains), "the exits after the restart to reach the sink");
+        var summary = ShutDown(collector);
+
+        Note($"made {Host.Exits.Count}, received {journal.Received.Count}, dropped {first.DropCount}, unheard {unheard.Count}, " +
+             $"reported lost {summary.Lost}: {string.Join(", ", journal.Losses.Select(l => $"{l.Count} by {l.Source}"))}");
+        Assert.Equal(early.Concat(queued).Concat(late), journal.Received);
+        Assert.Equal(Host.Exits.Count, journal.Received.Count + summary.Lost);
+        Assert.Equal(5, journal.Losses.Where(l => l.Source == LossSource.SocketDropCounter).Sum(l => l.Count));
+        Assert.Equal(Unheard, journal.Losses.Where(l => l.Source == LossSource.SequenceGap).Sum(l => l.Count));
+    }
+
+    [Fact]
+    public void Drops_seen_as_a_gap_in_a_drain_that_then_faults_should_still_be_counted()
+    {
+        var journal = NewJournal();
+        var unheard = new List<ExitKey>();
+        MakeExitsWhileTheRestartRegisters(unheard);
+        var collector = StartCollector(Settings([0], [journal.Settings("journal")],
+            receiveBuffer: 4096, batchSize: 256, minBackoff: TimeSpan.FromSeconds(60)));
+        var first = Host.Sockets.Single();
+        var early = Host.Exit(0, 2);
+        WaitForReceived(journal, early.Count);
+
+        var queued = CongestThenDropInsideTheDrain(first, faultRightAfter: true);
+        AwaitRestart(first);
+        var late = Host.Exit(0, 3);
+        Until(() => late.All(journal.Received.Contains), "the exits after the restart to reach the sink");
+        var summary = ShutDown(collector);
+
+        Note($"made {Host.Exits.Count}, received {journal.Received.Count}, dropped {first.DropCount}, unheard {unheard.Count}, " +
+             $"reported lost {summary.Lost}: {string.Join(", ", journal.Losses.Select(l => $"{l.Count} by {l.Source}"))}");
+        Assert.Equal(5u, first.DropCount);
+        Assert.Equal(early.Concat(queued).Concat(late), journal.Received);
+        Assert.Equal(Host.Exits.Count, journal.Received.Count + summary.Lost);
+        Assert.Equal(5 + Unheard, summary.Lost);
+    }
+}
