@@ -36,7 +36,9 @@ namespace TaskstatsActors.SampleSink;
 /// </item>
 /// <item>
 /// Name it in the collector's config, with <c>assembly-path</c> pointing at your built DLL (relative to
-/// the config file's directory, or absolute) unless the DLL sits beside the executable:
+/// the config file's directory, or absolute) unless the DLL sits beside the executable, and run the JIT
+/// build (<c>dotnet run -c Release --project src/TaskstatsActors.Cli -- collect</c>): the native build
+/// that <c>./taskstats-actors</c> runs holds only the code it was compiled with.
 /// <code>
 /// taskstats.sinks.commands {
 ///   class = "TaskstatsActors.SampleSink.CommandCountSink, TaskstatsActors.SampleSink"
