@@ -340,7 +340,9 @@ public sealed class ShardReceiver : IDisposable
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
         {
-            return; // the counter cannot be read; the restart's gap still counts the drops it spans
+            // The counter cannot be read. The restart's gap counts the drops after the last message received;
+            // any whose gap showed in the failed drain go uncounted, which is as much as can be known.
+            return;
         }
         if (fresh > 0)
             Lost(fresh, LossSource.SocketDropCounter);
