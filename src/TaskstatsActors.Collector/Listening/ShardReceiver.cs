@@ -139,7 +139,6 @@ public sealed class ShardReceiver : IDisposable
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 fault = e; // what was already received is delivered before the listener restarts
-                ReadDropsAtFault(_current);
             }
             _drainedAt = Stopwatch.GetTimestamp();
             if (waited)
@@ -188,10 +187,18 @@ public sealed class ShardReceiver : IDisposable
         // Under backpressure what the batch cannot take stays in the socket, where a drop is counted.
         var limit = toEmpty ? int.MaxValue : _options.BatchSize;
         Drained drained;
-        while ((drained = ReceiveQueued(socket, batch, record, skip, limit)) == Drained.Overflowed)
+        try
         {
-            if (socket == _current)
-                await OverflowAsync();
+            while ((drained = ReceiveQueued(socket, batch, record, skip, limit)) == Drained.Overflowed)
+            {
+                if (socket == _current)
+                    await OverflowAsync();
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException && socket == _current)
+        {
+            ReadDropsAtFault(socket);
+            throw;
         }
         _figures.SetQueue(socket.Socket.QueuedBytes, socket.GrantedBuffer);
         if (socket == _current)
@@ -318,35 +325,37 @@ public sealed class ShardReceiver : IDisposable
 
     private async Task<long> ReportDropsAsync(ShardSocket socket, bool overflow)
     {
-        var fresh = socket.TakeNewDrops();
-        if (fresh > 0)
-            Lost(fresh, LossSource.SocketDropCounter);
-        _tracker.CountedByDropCounter(fresh);
+        var fresh = TakeDrops(socket);
         if (_pendingLoss.Count > 0)
             await FlushLossAsync();
         return fresh;
     }
 
+    // Reads the drop counter: what it counts that was not reported yet is lost, and settles the gaps seen ahead of it.
+    private long TakeDrops(ShardSocket socket)
+    {
+        var fresh = socket.TakeNewDrops();
+        if (fresh > 0)
+            Lost(fresh, LossSource.SocketDropCounter);
+        _tracker.CountedByDropCounter(fresh);
+        return fresh;
+    }
+
     /// <summary>
-    /// The drain that failed did not get to read the drop counter. Gaps it saw ahead of their drops wait for
+    /// A drain that fails does not get to read the drop counter. Gaps it saw ahead of their drops wait for
     /// that reading, and the restart's gap will not count them: read it now, while the socket is still open.
     /// </summary>
     private void ReadDropsAtFault(ShardSocket socket)
     {
-        long fresh;
         try
         {
-            fresh = socket.TakeNewDrops();
+            TakeDrops(socket);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
         {
             // The counter cannot be read. The restart's gap counts the drops after the last message received;
             // any whose gap showed in the failed drain go uncounted, which is as much as can be known.
-            return;
         }
-        if (fresh > 0)
-            Lost(fresh, LossSource.SocketDropCounter);
-        _tracker.CountedByDropCounter(fresh);
     }
 
     private async Task FlushLossAsync()
