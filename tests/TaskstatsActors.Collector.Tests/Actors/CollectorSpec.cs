@@ -100,6 +100,30 @@ public abstract class CollectorSpec : Akka.TestKit.Xunit2.TestKit
         return summary;
     }
 
+    /// <summary>
+    /// Makes <paramref name="count"/> exits on <paramref name="cpu"/> the moment a restarted listener's socket (the
+    /// second socket of the test) is about to register: nobody hears them. Also tells how many listeners the CPU had then.
+    /// </summary>
+    protected (List<ExitKey> Exits, Func<int> ListenersMeanwhile) MakeExitsWhileTheRestartRegisters(int count, int cpu = 0)
+    {
+        var unheard = new List<ExitKey>();
+        var listeners = -1;
+        Host.OnRequest = (socket, kind, mask) =>
+        {
+            if (kind == RequestKind.Register && socket.Index == 1 && unheard.Count == 0)
+            {
+                listeners = Host.Kernel.ListenerCount(cpu);
+                unheard.AddRange(Host.Exit(cpu, count));
+            }
+        };
+        return (unheard, () => listeners);
+    }
+
+    /// <summary>Waits until <paramref name="first"/> is closed and a second socket has registered CPU 0 in its place.</summary>
+    protected void AwaitRestart(HookedSocket first) =>
+        Until(() => first.Inner.IsClosed && Host.Sockets.Count == 2 && Host.Sockets[1].Mask == "0" && Host.Kernel.ListenerCount(0) == 1,
+            "the listener to restart on a new, registered socket");
+
     /// <summary>Parks the receive loop of <paramref name="socket"/> and waits until it is parked.</summary>
     protected void Park(HookedSocket socket)
     {

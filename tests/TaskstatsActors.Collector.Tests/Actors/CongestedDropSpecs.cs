@@ -48,19 +48,6 @@ public sealed class CongestedDropSpecs : CollectorSpec
         return queued;
     }
 
-    private void MakeExitsWhileTheRestartRegisters(List<ExitKey> unheard)
-    {
-        Host.OnRequest = (socket, kind, _) =>
-        {
-            if (kind == RequestKind.Register && socket.Index == 1 && unheard.Count == 0)
-                unheard.AddRange(Host.Exit(0, Unheard));
-        };
-    }
-
-    private void AwaitRestart(HookedSocket first) =>
-        Until(() => first.Inner.IsClosed && Host.Sockets.Count == 2 && Host.Kernel.ListenerCount(0) == 1,
-            "the listener to restart on a new, registered socket");
-
     /// <summary>
     /// Congests the socket as <see cref="CongestThenDropInsideTheDrain"/> does, then lets a socket fault restart the
     /// listener (in that drain, or in a later one), with exits nobody hears while the replacement registers. Checks
@@ -69,8 +56,7 @@ public sealed class CongestedDropSpecs : CollectorSpec
     private (SinkJournal Journal, CollectorSummary Summary) CongestThenRestart(bool faultInTheCongestedDrain)
     {
         var journal = NewJournal();
-        var unheard = new List<ExitKey>();
-        MakeExitsWhileTheRestartRegisters(unheard);
+        var (unheard, _) = MakeExitsWhileTheRestartRegisters(Unheard);
         // A drain takes everything queued; the watchdog does not replace the socket during the test.
         var collector = StartCollector(Settings([0], [journal.Settings("journal")],
             receiveBuffer: 4096, batchSize: 256, minBackoff: TimeSpan.FromSeconds(60)));

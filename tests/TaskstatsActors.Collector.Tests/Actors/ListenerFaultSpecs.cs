@@ -14,33 +14,11 @@ public sealed class ListenerFaultSpecs : CollectorSpec
 
     public ListenerFaultSpecs(ITestOutputHelper output) : base(output) { }
 
-    /// <summary>Makes <see cref="Unheard"/> exits the moment the restarted listener's socket is about to register.</summary>
-    private (List<ExitKey> Exits, Func<int> ListenersMeanwhile) MakeExitsWhileUnregistered(int cpu = 0)
-    {
-        var unheard = new List<ExitKey>();
-        var listeners = -1;
-        Host.OnRequest = (socket, kind, mask) =>
-        {
-            if (kind == RequestKind.Register && socket.Index == 1 && unheard.Count == 0)
-            {
-                listeners = Host.Kernel.ListenerCount(cpu);
-                unheard.AddRange(Host.Exit(cpu, Unheard));
-            }
-        };
-        return (unheard, () => listeners);
-    }
-
-    private void AwaitRestart(HookedSocket first)
-    {
-        Until(() => first.Inner.IsClosed && Host.Sockets.Count == 2 && Host.Sockets[1].Mask == "0" && Host.Kernel.ListenerCount(0) == 1,
-            "the listener to restart on a new, registered socket");
-    }
-
     [Fact]
     public void Exits_made_while_no_socket_is_registered_after_a_fault_should_be_lost_as_an_exact_sequence_gap()
     {
         var journal = NewJournal();
-        var (unheard, listenersMeanwhile) = MakeExitsWhileUnregistered();
+        var (unheard, listenersMeanwhile) = MakeExitsWhileTheRestartRegisters(Unheard);
         var collector = StartCollector(Settings([0], [journal.Settings("journal")]));
         var first = Host.Sockets.Single();
 
@@ -117,7 +95,7 @@ public sealed class ListenerFaultSpecs : CollectorSpec
     public void Drops_already_counted_should_not_be_counted_again_as_a_sequence_gap_after_a_fault()
     {
         var journal = NewJournal();
-        var (unheard, _) = MakeExitsWhileUnregistered();
+        var (unheard, _) = MakeExitsWhileTheRestartRegisters(Unheard);
         // Batches of one: every received message is published before the next receive, so the fault cannot
         // take a batch with it; the watchdog waits long enough not to replace anything during the test.
         var collector = StartCollector(Settings([0], [journal.Settings("journal")],
