@@ -144,15 +144,16 @@ public sealed class SequenceTracker
         return IsOwn(best) ? gap : 0;
     }
 
+    // In the order Gaps sums the tracks in, so that a gap Observe returns is one Gaps counts.
     private bool IsOwn(int track)
     {
-        var busier = 0;
+        var ahead = 0;
         for (var i = 0; i < _tracks; i++)
         {
-            if (i != track && _seen[i] > _seen[track])
-                busier++;
+            if (i != track && BusierFirst(i, track) < 0)
+                ahead++;
         }
-        return busier < _ownCounters;
+        return ahead < _ownCounters;
     }
 
     // The shard's own counters are the busiest tracks; between equally busy ones, the one started first.

@@ -202,7 +202,7 @@ public sealed class ShardReceiver : IDisposable
         }
         _figures.SetQueue(socket.Socket.QueuedBytes, socket.GrantedBuffer);
         if (socket == _current)
-            await ReportDropsAsync(socket, overflow: false);
+            await ReportDropsAsync(socket);
         return !toEmpty && drained == Drained.Full;
     }
 
@@ -319,11 +319,11 @@ public sealed class ShardReceiver : IDisposable
     private async Task OverflowAsync()
     {
         _figures.AddOverflow();
-        var lost = await ReportDropsAsync(_current!, overflow: true);
+        var lost = await ReportDropsAsync(_current!);
         _observer.Overflowed(lost, _current!.GrantedBuffer);
     }
 
-    private async Task<long> ReportDropsAsync(ShardSocket socket, bool overflow)
+    private async Task<long> ReportDropsAsync(ShardSocket socket)
     {
         var fresh = TakeDrops(socket);
         if (_pendingLoss.Count > 0)
