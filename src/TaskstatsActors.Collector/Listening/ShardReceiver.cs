@@ -41,6 +41,9 @@ public sealed class ShardReceiver : IDisposable
     // exits), so that neither drops anything there even when this thread is preempted between its steps.
     private const int OverlapBuffer = 32 << 20;
 
+    // Messages taken off a socket at a time while a handover makes room in it.
+    private const int RoomStep = 64;
+
     /// <summary>Creates the loop; nothing is opened until <see cref="RunAsync"/>.</summary>
     /// <param name="wiring">The shard and what its listener is connected to.</param>
     /// <param name="observer">Told of overflows and replacements.</param>
@@ -134,7 +137,7 @@ public sealed class ShardReceiver : IDisposable
             Exception? fault = null;
             try
             {
-                more = await DrainAsync(_current, batch, null, null);
+                more = await DrainAsync(_current, batch);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -182,14 +185,13 @@ public sealed class ShardReceiver : IDisposable
     /// Receives without waiting until the queue is empty or the batch is full; true when it stopped
     /// because the batch is full (more may be queued).
     /// </summary>
-    private async Task<bool> DrainAsync(ShardSocket socket, List<TaskstatsMessage> batch, HashSet<HandoverKey>? record, HashSet<HandoverKey>? skip, bool toEmpty = false)
+    private async Task<bool> DrainAsync(ShardSocket socket, List<TaskstatsMessage> batch, HashSet<HandoverKey>? skip = null)
     {
         // Under backpressure what the batch cannot take stays in the socket, where a drop is counted.
-        var limit = toEmpty ? int.MaxValue : _options.BatchSize;
         Drained drained;
         try
         {
-            while ((drained = ReceiveQueued(socket, batch, record, skip, limit)) == Drained.Overflowed)
+            while ((drained = ReceiveQueued(socket, batch, null, skip, _options.BatchSize)) == Drained.Overflowed)
             {
                 if (socket == _current)
                     await OverflowAsync();
@@ -203,15 +205,49 @@ public sealed class ShardReceiver : IDisposable
         _figures.SetQueue(socket.Socket.QueuedBytes, socket.GrantedBuffer);
         if (socket == _current)
             await ReportDropsAsync(socket);
-        return !toEmpty && drained == Drained.Full;
+        return drained == Drained.Full;
     }
 
-    /// <summary>Everything queued on the outgoing socket, into memory; overflow reports there are not counted again.</summary>
-    private void DrainOld(ShardSocket old, List<TaskstatsMessage> batch, HashSet<HandoverKey> delivered)
+    /// <summary>
+    /// Everything still queued on the outgoing socket, which is deregistered, so its queue only shrinks: into the
+    /// stream a batch at a time, keeping the key of every message for the new socket's duplicates. Its overflow
+    /// reports are not counted again: its drops were read from the counter when its account closed.
+    /// </summary>
+    private async Task DrainRetiredAsync(ShardSocket old, HandoverBatch batch, HashSet<HandoverKey> delivered)
     {
-        // Its drops are read from the counter when its account closes.
-        while (ReceiveQueued(old, batch, delivered, null, int.MaxValue) == Drained.Overflowed)
+        Drained drained;
+        while ((drained = ReceiveQueued(old, batch.Messages, delivered, null, _options.BatchSize)) != Drained.Empty)
         {
+            if (drained == Drained.Full)
+                await PublishAsync(batch.Take());
+        }
+    }
+
+    /// <summary>
+    /// The new socket's first messages, checked against the keys of the old socket's last: an exit sent while both
+    /// were registered came to both, and the old socket's copy is the one delivered. Such repeats are among the new
+    /// socket's first messages, no more of them than the old socket delivered after the register; the check ends
+    /// there, or once every repeat is found, or once the queue is empty (all that was queued before the old socket
+    /// left has then been seen). Into the stream a batch at a time.
+    /// </summary>
+    private async Task SkipRepeatsAsync(ShardSocket next, PendingMessages fromNew, HandoverBatch batch, HashSet<HandoverKey> delivered)
+    {
+        var bound = delivered.Count;
+        var (keys, before) = (delivered.Count, batch.Messages.Count);
+        // What a step took off the socket: the messages it added to the batch and the repeats it skipped.
+        int Taken() => batch.Messages.Count - before + keys - delivered.Count;
+
+        DecodePending(fromNew, batch.Messages, delivered);
+        var taken = Taken();
+        while (delivered.Count > 0 && taken < bound)
+        {
+            if (batch.Messages.Count >= _options.BatchSize)
+                await PublishAsync(batch.Take());
+            (keys, before) = (delivered.Count, batch.Messages.Count);
+            var more = await DrainAsync(next, batch.Messages, delivered);
+            taken += Taken();
+            if (!more)
+                return;
         }
     }
 
@@ -395,42 +431,38 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// Make before break. The new socket is opened first, and both sockets get a buffer far larger than
-    /// the handover can fill; then the old queue is drained into memory, the new socket registers, and
-    /// the old one is deregistered right after: for those microseconds every exit goes to both sockets.
-    /// The old socket's loss account closes the instant the new one is registered: whatever it drops
-    /// after that, the new socket received. Neither socket drops anything there (were one to, the drops
-    /// that could be exits the other socket received are counted as lost and as uncertain). The old
-    /// socket is then drained again and closed, without waiting on the stream, and the new one is shrunk
-    /// to the size asked for. The new socket's first messages that the old one already delivered are
-    /// dropped as duplicates by (sequence, pid).
+    /// Make before break. The new socket is opened first, and both sockets get a buffer far larger than the
+    /// handover can fill; the new socket registers, and the old one is deregistered right after: for those
+    /// microseconds every exit goes to both sockets. The old socket's loss account closes the instant the new one
+    /// is registered: whatever it drops after that, the new socket received. Neither socket drops anything there
+    /// (were one to, the drops that could be exits the other socket received are counted as lost and as
+    /// uncertain). Then the old socket's queue is drained and the socket closed, and the new socket's first
+    /// messages that repeat the old one's are dropped as duplicates by (sequence, pid). Both go into the stream a
+    /// batch at a time, so that a deep queue is never held in memory whole. At the end the new socket is shrunk
+    /// to the size asked for.
     /// </summary>
     private async Task HandoverAsync(int receiveBuffer)
     {
         var old = _current!;
         var next = await ShardSocket.OpenAsync(_open, Math.Max(receiveBuffer, OverlapBuffer), _abort.Token);
         var delivered = new HashSet<HandoverKey>();
-        var oldBatch = new List<TaskstatsMessage>();
-        var newBatch = new List<TaskstatsMessage>();
+        var batch = new HandoverBatch(_options.BatchSize);
         Exception? fault = null;
         try
         {
-            var fromNew = await RegisterInPlaceOfAsync(old, next, oldBatch, delivered);
+            var fromNew = await RegisterInPlaceOfAsync(old, next, batch.Messages);
             // From here the new socket is the listener's: a fault closes it, not the old one.
             _current = next;
             try
             {
-                DrainOld(old, oldBatch, delivered);
+                await DrainRetiredAsync(old, batch, delivered);
             }
             finally
             {
                 old.Dispose();
             }
             // Only now: the old socket's last messages must be known before the new one's are checked against them.
-            DecodePending(fromNew, newBatch, delivered);
-            // Every duplicate was queued on the new socket before the old one was deregistered, so
-            // draining what is queued now is enough; after that the keys are of no more use.
-            await DrainAsync(next, newBatch, null, delivered, toEmpty: true);
+            await SkipRepeatsAsync(next, fromNew, batch, delivered);
             next.Resize(receiveBuffer);
             _figures.SetQueue(next.Socket.QueuedBytes, next.GrantedBuffer);
             _figures.AddRestart();
@@ -440,9 +472,10 @@ public sealed class ShardReceiver : IDisposable
             // The messages already taken off either socket were counted by the sequence tracker: they are
             // delivered before the listener restarts, or they would be neither delivered nor counted lost.
             fault = e;
+            if (_current == old)
+                TakeWhatTheOldSocketHolds(old, batch.Messages);
         }
-        await PublishAsync(oldBatch);
-        await PublishAsync(newBatch);
+        await PublishAsync(batch.Messages);
         if (fault is not null)
             ExceptionDispatchInfo.Throw(fault);
         await _output.WriteAsync(new ListenerRestarted(_shard, DateTimeOffset.UtcNow, next.GrantedBuffer, "overflow"), _abort.Token);
@@ -450,21 +483,63 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// The heart of the handover: drains the old queue into <paramref name="oldBatch"/>, registers
-    /// <paramref name="next"/>, deregisters <paramref name="old"/> right after and closes the old socket's loss
-    /// account. On a failure <paramref name="next"/> is closed and <paramref name="old"/> stays the listener's.
+    /// The replacement did not register, so the old socket stays the listener's until the fault restarts it. What
+    /// it holds is taken into memory at once and delivered before the restart (the restart's sequence gap would
+    /// otherwise count those exits as lost), and its drop counter is read. A receive that fails here leaves the rest
+    /// to that gap.
     /// </summary>
+    private void TakeWhatTheOldSocketHolds(ShardSocket old, List<TaskstatsMessage> batch)
+    {
+        try
+        {
+            while (ReceiveQueued(old, batch, null, null, int.MaxValue) == Drained.Overflowed)
+            {
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The handover's own fault is the one the listener restarts for.
+        }
+        ReadDropsAtFault(old);
+    }
+
+    /// <summary>The batch a handover fills; a full one goes to the stream and a fresh one takes its place.</summary>
+    private sealed class HandoverBatch(int capacity)
+    {
+        public List<TaskstatsMessage> Messages { get; private set; } = new(capacity);
+
+        public List<TaskstatsMessage> Take()
+        {
+            var full = Messages;
+            Messages = new List<TaskstatsMessage>(capacity);
+            return full;
+        }
+    }
+
+    /// <summary>
+    /// The heart of the handover: gives the old socket room, registers <paramref name="next"/>, deregisters
+    /// <paramref name="old"/> right after and closes the old socket's loss account. On a failure
+    /// <paramref name="next"/> is closed and <paramref name="old"/> stays the listener's.
+    /// </summary>
+    /// <param name="old">The outgoing socket, still registered.</param>
+    /// <param name="next">The new socket, opened and not registered.</param>
+    /// <param name="batch">Takes what the old socket's queue had to give up for room (normally nothing).</param>
     /// <returns>The new socket's messages that arrived while its register request waited, not decoded yet.</returns>
-    private async Task<PendingMessages> RegisterInPlaceOfAsync(ShardSocket old, ShardSocket next, List<TaskstatsMessage> oldBatch, HashSet<HandoverKey> delivered)
+    private async Task<PendingMessages> RegisterInPlaceOfAsync(ShardSocket old, ShardSocket next, List<TaskstatsMessage> batch)
     {
         var fromNew = new PendingMessages();
         try
         {
             // The old socket gets room too, so that it drops nothing from here on even if this thread is
             // preempted: a drop between the two counter reads below could not be told from a real loss.
-            // Never less than it has (granted is twice what was asked): a full queue must not be cut short.
-            old.Resize(Math.Max(old.GrantedBuffer / 2, OverlapBuffer));
-            DrainOld(old, oldBatch, delivered);
+            // Its queue stays where it is, and the buffer grows by the overlap's room (granted is twice what was asked).
+            old.Resize(old.GrantedBuffer / 2 + OverlapBuffer);
+            // Only where the kernel grants less than that is some of the queue taken into memory for room. These
+            // messages came before the new socket registered, so none of them can come to it too.
+            while ((long)old.GrantedBuffer - old.Socket.QueuedBytes < OverlapBuffer
+                   && ReceiveQueued(old, batch, null, null, batch.Count + RoomStep) != Drained.Empty)
+            {
+            }
             uint before = old.Socket.DropCount, after = before;
             // The kernel adds the new listener inside send(); the old one is removed two system calls
             // later, so the overlap is microseconds, or as long as this thread is preempted there.
@@ -498,9 +573,24 @@ public sealed class ShardReceiver : IDisposable
         var socket = _current!;
         // No acknowledgement: a full queue would drop it, and the kernel has acted once send() returns.
         socket.Connection.Deregister(_shard.Cpus);
-        var batch = new List<TaskstatsMessage>();
-        await DrainAsync(socket, batch, null, null, toEmpty: true);
+        // The queue only shrinks now: into the stream a batch at a time, and what was taken before a fault too.
+        var batch = new List<TaskstatsMessage>(_options.BatchSize);
+        Exception? fault = null;
+        try
+        {
+            while (await DrainAsync(socket, batch))
+            {
+                await PublishAsync(batch);
+                batch = new List<TaskstatsMessage>(_options.BatchSize);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            fault = e;
+        }
         await PublishAsync(batch);
+        if (fault is not null)
+            ExceptionDispatchInfo.Throw(fault);
         socket.Dispose();
         _current = null;
     }

@@ -75,7 +75,9 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
         Note($"the held stream took {absorbed} exits; then {made} more made, {first.DropCount} of them dropped by the socket");
         journal.Open();
 
-        Until(() => first.Inner.IsClosed, "the watchdog to replace the overflowed socket");
+        // The handover ends after the old socket closes (the new one's duplicates are checked, its buffer set): the
+        // restart it reports last is what says it is over.
+        Until(() => first.Inner.IsClosed && !journal.Restarts.IsEmpty, "the watchdog to replace the overflowed socket");
         var replacement = Host.SocketsOf("0")[1];
 
         // Records still arrive after the replacement, through the new socket (one at a time: no new overflow).

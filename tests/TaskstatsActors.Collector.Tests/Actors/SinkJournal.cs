@@ -60,6 +60,9 @@ public sealed class SinkJournal : IDisposable
     /// <summary>Every exit message handled (after a successful handler run), in order.</summary>
     public ConcurrentQueue<ExitKey> Received { get; } = new();
 
+    /// <summary>The number of messages in each batch handled, in order.</summary>
+    public ConcurrentQueue<int> BatchSizes { get; } = new();
+
     public ConcurrentQueue<RecordsLost> Losses { get; } = new();
 
     public ConcurrentQueue<ListenerRestarted> Restarts { get; } = new();
@@ -98,6 +101,7 @@ public sealed class SinkJournal : IDisposable
             throw new IOException($"injected sink failure on a batch of {batch.Messages.Count} starting at #{batch.Messages[0].Sequence}");
         foreach (var message in batch.Messages)
             Received.Enqueue(new ExitKey(batch.Shard.Index, message.Sequence, message.Task?.Id ?? message.Process!.Value.Id));
+        BatchSizes.Enqueue(batch.Messages.Count);
         Interlocked.Increment(ref _batches);
     }
 }
