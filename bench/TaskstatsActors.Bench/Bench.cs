@@ -203,6 +203,8 @@ public static class Bench
         if (!File.Exists(collector))
             throw new BenchException($"no collector at {collector}: build it first (dotnet build -c {Repository.Configuration}), or give --collector");
         var output_ = ReportPath(options, repository);
+        // Now, not after the storms: a report whose directory is missing would be lost after an hour of them.
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output_))!);
         var rawPath = Path.ChangeExtension(output_, ".json");
         var invocation = "TaskstatsActors.Bench " + string.Join(' ', args);
 
