@@ -131,6 +131,21 @@ public abstract class CollectorSpec : Akka.TestKit.Xunit2.TestKit
         Until(() => socket.Parked, "the receive loop to park");
     }
 
+    /// <summary>
+    /// Overflows <paramref name="socket"/> (of CPU 0, granted twice <paramref name="receiveBuffer"/>) while its loop is
+    /// parked: more exits than it holds, the last <paramref name="dropped"/> dropped. The loop's next drain reports the
+    /// overflow, and the watchdog orders a handover after it. Returns the exits the socket kept.
+    /// </summary>
+    protected List<ExitKey> OverflowWhileParked(HookedSocket socket, int receiveBuffer, int dropped)
+    {
+        Park(socket);
+        var fits = 2 * receiveBuffer / FakeHost.MessageCost;
+        var burst = Host.Exit(0, fits + dropped);
+        Assert.Equal((uint)dropped, socket.DropCount);
+        socket.Unpark();
+        return burst.Take(fits).ToList();
+    }
+
     protected void WaitForReceived(SinkJournal journal, int count) =>
         Until(() => journal.Received.Count >= count, $"the sink to receive {count} messages");
 

@@ -73,13 +73,8 @@ public sealed class HandoverFailureSpecs : CollectorSpec
         var collector = StartCollector(Settings([0], [journal.Settings("journal")], receiveBuffer: ReceiveBuffer, batchSize: 8));
         var first = Host.Sockets.Single();
 
-        // More exits than the socket holds while its loop is parked: the last ones are dropped, and the loop's next
-        // drain (which takes all that fits, a batch holds more) reports the overflow; the handover comes after it.
-        Park(first);
-        var fits = 2 * ReceiveBuffer / FakeHost.MessageCost;
-        var burst = Host.Exit(0, fits + Dropped);
-        Assert.Equal((uint)Dropped, first.DropCount);
-        first.Unpark();
+        // The loop's next drain takes all that fits (a batch holds more) and reports the overflow.
+        var kept = OverflowWhileParked(first, ReceiveBuffer, Dropped);
 
         Until(() => first.Inner.IsClosed && Host.Sockets.Count == 3 && Host.Sockets[2].Mask == "0" && Host.Kernel.ListenerCount(0) == 1,
             "the listener to restart after the failed handover on a new, registered socket");
@@ -90,7 +85,7 @@ public sealed class HandoverFailureSpecs : CollectorSpec
         foreach (var entry in Host.Log)
             Note(entry.ToString());
         var sockets = Host.Sockets;
-        return new FailedHandoverRun(journal, first, sockets[1], sockets[2], burst.Take(fits).ToList(), drained,
+        return new FailedHandoverRun(journal, first, sockets[1], sockets[2], kept, drained,
             listenersAtHandover, unheard, after, summary);
     }
 
