@@ -43,9 +43,12 @@ public static class HistoryDatabase
             Pragma(connection, synchronousFull ? "synchronous = FULL" : "synchronous = NORMAL");
             // Savepoints keep their undo pages in memory. An 8 MiB page cache held the hot pages of version 1's
             // indexes on exits; 32 MiB cost 12-25 MB more peak memory and no less CPU at full rate. A version 2
-            // file appends exits in id order, and 2 MiB measured the same as 8 in CPU and peak RSS (3 A/B storms).
+            // file appends exits in id order, so only the last pages are hot, and a bigger cache only holds the
+            // open transaction (up to flush-records rows, ~4 MB) until its commit. In the native build, 2 MiB
+            // against 8: peak RSS at the maximum rate 94.5 -> 90.7 MB, CPU 3.43 -> 3.49 us per record (medians of
+            // 6 A/B storms of 20 s, BENCHMARKS.md tenth round).
             Pragma(connection, "temp_store = MEMORY");
-            Pragma(connection, "cache_size = -8192");
+            Pragma(connection, "cache_size = -2048");
             // The log is reset after each checkpoint; this caps the size it is left at.
             Pragma(connection, "journal_size_limit = 67108864");
             return connection;
