@@ -36,8 +36,16 @@ internal sealed class Repository
     /// </summary>
     public string NativeCollector => Path.Combine(Root, "build", "native-bench", "taskstats-actors");
 
-    /// <summary>Whether <paramref name="collector"/> is a build with the counting sink compiled in.</summary>
-    public static bool HasBenchSinks(string collector) => collector.Contains("/build/native-bench/", StringComparison.Ordinal);
+    /// <summary>
+    /// Whether <paramref name="collector"/> is a native build with the counting sink compiled in (<c>-p:WithBenchSinks=true</c>,
+    /// wherever it was published to, e.g. an earlier commit's build given with <c>--before</c>): such an executable
+    /// carries the sink assembly's name. A JIT build's launcher does not; it loads the sink from its assembly.
+    /// </summary>
+    public static bool HasBenchSinks(string collector) =>
+        BenchSinksCompiledIn.GetOrAdd(Path.GetFullPath(collector), static path =>
+            File.Exists(path) && File.ReadAllBytes(path).AsSpan().IndexOf("TaskstatsActors.Bench.Sinks"u8) >= 0);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> BenchSinksCompiledIn = new();
 
     /// <summary>Publishes <see cref="NativeCollector"/> (a minute or two; less when little changed).</summary>
     public string BuildNativeCollector(TextWriter output)
