@@ -137,7 +137,7 @@ public sealed class ShardReceiver : IDisposable
             Exception? fault = null;
             try
             {
-                more = await DrainAsync(_current, batch);
+                more = await DrainAsync(batch);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -182,29 +182,26 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// Receives without waiting until the queue is empty or the batch is full; true when it stopped
-    /// because the batch is full (more may be queued).
+    /// Receives from the listener's socket without waiting until the queue is empty or the batch is full; true
+    /// when it stopped because the batch is full (more may be queued).
     /// </summary>
-    private async Task<bool> DrainAsync(ShardSocket socket, List<TaskstatsMessage> batch, HashSet<HandoverKey>? skip = null)
+    private async Task<bool> DrainAsync(List<TaskstatsMessage> batch, HashSet<HandoverKey>? skip = null)
     {
+        var socket = _current!;
         // Under backpressure what the batch cannot take stays in the socket, where a drop is counted.
         Drained drained;
         try
         {
             while ((drained = ReceiveQueued(socket, batch, null, skip, _options.BatchSize)) == Drained.Overflowed)
-            {
-                if (socket == _current)
-                    await OverflowAsync();
-            }
+                await OverflowAsync();
         }
-        catch (Exception e) when (e is not OperationCanceledException && socket == _current)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             ReadDropsAtFault(socket);
             throw;
         }
         _figures.SetQueue(socket.Socket.QueuedBytes, socket.GrantedBuffer);
-        if (socket == _current)
-            await ReportDropsAsync(socket);
+        await ReportDropsAsync(socket);
         return drained == Drained.Full;
     }
 
@@ -230,23 +227,19 @@ public sealed class ShardReceiver : IDisposable
     /// there, or once every repeat is found, or once the queue is empty (all that was queued before the old socket
     /// left has then been seen). Into the stream a batch at a time.
     /// </summary>
-    private async Task SkipRepeatsAsync(ShardSocket next, PendingMessages fromNew, HandoverBatch batch, HashSet<HandoverKey> delivered)
+    private async Task SkipRepeatsAsync(PendingMessages fromNew, HandoverBatch batch, HashSet<HandoverKey> delivered)
     {
         var bound = delivered.Count;
-        var (keys, before) = (delivered.Count, batch.Messages.Count);
-        // What a step took off the socket: the messages it added to the batch and the repeats it skipped.
-        int Taken() => batch.Messages.Count - before + keys - delivered.Count;
+        var start = batch.Total;
+        // Taken off the new socket so far: the messages added to the batch and the repeats skipped (their keys are gone).
+        int Taken() => batch.Total - start + bound - delivered.Count;
 
         DecodePending(fromNew, batch.Messages, delivered);
-        var taken = Taken();
-        while (delivered.Count > 0 && taken < bound)
+        while (delivered.Count > 0 && Taken() < bound)
         {
             if (batch.Messages.Count >= _options.BatchSize)
                 await PublishAsync(batch.Take());
-            (keys, before) = (delivered.Count, batch.Messages.Count);
-            var more = await DrainAsync(next, batch.Messages, delivered);
-            taken += Taken();
-            if (!more)
+            if (!await DrainAsync(batch.Messages, delivered))
                 return;
         }
     }
@@ -462,7 +455,7 @@ public sealed class ShardReceiver : IDisposable
                 old.Dispose();
             }
             // Only now: the old socket's last messages must be known before the new one's are checked against them.
-            await SkipRepeatsAsync(next, fromNew, batch, delivered);
+            await SkipRepeatsAsync(fromNew, batch, delivered);
             next.Resize(receiveBuffer);
             _figures.SetQueue(next.Socket.QueuedBytes, next.GrantedBuffer);
             _figures.AddRestart();
@@ -506,11 +499,17 @@ public sealed class ShardReceiver : IDisposable
     /// <summary>The batch a handover fills; a full one goes to the stream and a fresh one takes its place.</summary>
     private sealed class HandoverBatch(int capacity)
     {
+        private int _taken;
+
         public List<TaskstatsMessage> Messages { get; private set; } = new(capacity);
+
+        /// <summary>Messages added so far, in the batches taken and the one being filled.</summary>
+        public int Total => _taken + Messages.Count;
 
         public List<TaskstatsMessage> Take()
         {
             var full = Messages;
+            _taken += full.Count;
             Messages = new List<TaskstatsMessage>(capacity);
             return full;
         }
@@ -578,7 +577,7 @@ public sealed class ShardReceiver : IDisposable
         Exception? fault = null;
         try
         {
-            while (await DrainAsync(socket, batch))
+            while (await DrainAsync(batch))
             {
                 await PublishAsync(batch);
                 batch = new List<TaskstatsMessage>(_options.BatchSize);
