@@ -41,9 +41,6 @@ public sealed class ShardReceiver : IDisposable
     // exits), so that neither drops anything there even when this thread is preempted between its steps.
     private const int OverlapBuffer = 32 << 20;
 
-    // Messages taken off a socket at a time while a handover makes room in it.
-    private const int RoomStep = 64;
-
     /// <summary>Creates the loop; nothing is opened until <see cref="RunAsync"/>.</summary>
     /// <param name="wiring">The shard and what its listener is connected to.</param>
     /// <param name="observer">Told of overflows and replacements.</param>
@@ -425,14 +422,15 @@ public sealed class ShardReceiver : IDisposable
 
     /// <summary>
     /// Make before break. The new socket is opened first, and both sockets get a buffer far larger than the
-    /// handover can fill; the new socket registers, and the old one is deregistered right after: for those
-    /// microseconds every exit goes to both sockets. The old socket's loss account closes the instant the new one
-    /// is registered: whatever it drops after that, the new socket received. Neither socket drops anything there
-    /// (were one to, the drops that could be exits the other socket received are counted as lost and as
-    /// uncertain). Then the old socket's queue is drained and the socket closed, and the new socket's first
-    /// messages that repeat the old one's are dropped as duplicates by (sequence, pid). Both go into the stream a
-    /// batch at a time, so that a deep queue is never held in memory whole. At the end the new socket is shrunk
-    /// to the size asked for.
+    /// handover can fill. The old socket's queue is emptied into the stream (an overflowed socket drops everything
+    /// until then); the new socket registers, and the old one is deregistered right after: for those microseconds
+    /// every exit goes to both sockets. The old socket's loss account closes the instant the new one is registered:
+    /// whatever it drops after that, the new socket received. Neither socket drops anything there (were one to, the
+    /// drops that could be exits the other socket received are counted as lost and as uncertain). Then the old
+    /// socket's queue is drained and the socket closed, and the new socket's first messages that repeat the old
+    /// one's are dropped as duplicates by (sequence, pid). All of it goes into the stream a batch at a time, so that
+    /// a deep queue is never held in memory whole. At the end the new socket is shrunk to the size asked for. A stop
+    /// asked for before the new socket registers cancels the handover: the old socket stays, for the stop to drain.
     /// </summary>
     private async Task HandoverAsync(int receiveBuffer)
     {
@@ -443,7 +441,11 @@ public sealed class ShardReceiver : IDisposable
         Exception? fault = null;
         try
         {
-            var fromNew = await RegisterInPlaceOfAsync(old, next, batch.Messages);
+            if (await RegisterInPlaceOfAsync(old, next, batch) is not { } fromNew)
+            {
+                await PublishAsync(batch.Messages);
+                return;
+            }
             // From here the new socket is the listener's: a fault closes it, not the old one.
             _current = next;
             try
@@ -516,28 +518,37 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// The heart of the handover: gives the old socket room, registers <paramref name="next"/>, deregisters
-    /// <paramref name="old"/> right after and closes the old socket's loss account. On a failure
+    /// The heart of the handover: gives the old socket room and empties its queue, registers <paramref name="next"/>,
+    /// deregisters <paramref name="old"/> right after and closes the old socket's loss account. On a failure
     /// <paramref name="next"/> is closed and <paramref name="old"/> stays the listener's.
     /// </summary>
-    /// <param name="old">The outgoing socket, still registered.</param>
+    /// <param name="old">The outgoing socket, still registered and the listener's.</param>
     /// <param name="next">The new socket, opened and not registered.</param>
-    /// <param name="batch">Takes what the old socket's queue had to give up for room (normally nothing).</param>
-    /// <returns>The new socket's messages that arrived while its register request waited, not decoded yet.</returns>
-    private async Task<PendingMessages> RegisterInPlaceOfAsync(ShardSocket old, ShardSocket next, List<TaskstatsMessage> batch)
+    /// <param name="batch">Takes the old socket's queue on the way, full batches going into the stream.</param>
+    /// <returns>
+    /// The new socket's messages that arrived while its register request waited, not decoded yet; null when a stop
+    /// was asked for while the old queue was emptied (<paramref name="next"/> is then closed, unregistered).
+    /// </returns>
+    private async Task<PendingMessages?> RegisterInPlaceOfAsync(ShardSocket old, ShardSocket next, HandoverBatch batch)
     {
         var fromNew = new PendingMessages();
         try
         {
             // The old socket gets room too, so that it drops nothing from here on even if this thread is
             // preempted: a drop between the two counter reads below could not be told from a real loss.
-            // Its queue stays where it is, and the buffer grows by the overlap's room (granted is twice what was asked).
+            // Granted is twice what was asked.
             old.Resize(old.GrantedBuffer / 2 + OverlapBuffer);
-            // Only where the kernel grants less than that is some of the queue taken into memory for room. These
-            // messages came before the new socket registered, so none of them can come to it too.
-            while ((long)old.GrantedBuffer - old.Socket.QueuedBytes < OverlapBuffer
-                   && ReceiveQueued(old, batch, null, null, batch.Count + RoomStep) != Drained.Empty)
+            // Room is not enough: a socket that overflowed drops every message until a receive leaves its queue empty
+            // (netlink's congestion), and it overflowed, or it would not be replaced. So its queue goes into the
+            // stream first, a batch at a time, as the receive loop would take it. None of it can come to the new socket.
+            while (await DrainAsync(batch.Messages))
             {
+                await PublishAsync(batch.Take());
+                if (_commands.Any(command => command is Command.Stop))
+                {
+                    next.Dispose();
+                    return null;
+                }
             }
             uint before = old.Socket.DropCount, after = before;
             // The kernel adds the new listener inside send(); the old one is removed two system calls

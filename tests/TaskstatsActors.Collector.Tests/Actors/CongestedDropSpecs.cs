@@ -5,8 +5,9 @@ using Xunit.Abstractions;
 namespace TaskstatsActors.Collector.Tests.Actors;
 
 /// <summary>
-/// While a socket stays full the kernel reports ENOBUFS once, so a single drain can receive past drops that
-/// the drop counter is read for only when the drain ends (or, if the socket faults first, never). Those drops
+/// A socket that overflowed is congested until a receive leaves its queue empty: the kernel drops every message
+/// meanwhile and reports ENOBUFS once, so a single drain can receive past drops that the drop counter is read for
+/// only when the drain ends (or, if the socket faults first, never). Those drops
 /// must be counted once: neither left as credit that a later fault restart's gap is then paid with, nor
 /// forgotten when the drain fails.
 /// </summary>
@@ -18,8 +19,9 @@ public sealed class CongestedDropSpecs : CollectorSpec
 
     /// <summary>
     /// Fills the parked socket so that 3 exits are dropped (ENOBUFS pending), then, from inside the drain that
-    /// follows, drops 2 more behind a queued exit: their gap shows in that drain, before the counter is read.
-    /// Returns the exits the socket queued (the ones that must be delivered).
+    /// follows, makes 2 more, which the congested socket drops though its queue has room by then, and one more
+    /// once the drain has emptied the queue: queued behind the drops, their gap shows in that drain, before the
+    /// counter is read. Returns the exits the socket queued (the ones that must be delivered).
     /// </summary>
     private List<ExitKey> CongestThenDropInsideTheDrain(HookedSocket socket, bool faultRightAfter)
     {
@@ -27,19 +29,19 @@ public sealed class CongestedDropSpecs : CollectorSpec
         Park(socket);
         var queued = Host.Exit(0, fits + 3).Take(fits).ToList();
         Assert.Equal(3u, socket.DropCount);
-        var start = 0;
-        socket.AfterReceive = received =>
+        var (first, emptied) = (true, false);
+        socket.AfterReceive = _ =>
         {
-            // The first receive of the drain is the ENOBUFS; the queue is full again after each of these.
-            if (start == 0)
-                start = received;
-            if (received == start)
-                queued.Add(Host.Exit(0));                  // fills the slot just freed
-            else if (received == start + 1)
-                queued.AddRange(Host.Exit(0, 3).Take(1));  // one queued, two dropped: no ENOBUFS while congested
-            else if (received == start + 2)
+            // The drain's first receive is the ENOBUFS; these come after the messages behind it.
+            if (first)
             {
-                queued.Add(Host.Exit(0));                  // queued behind the two drops: their gap shows in this drain
+                first = false;
+                Host.Exit(0, 2);                           // both dropped, with no ENOBUFS: the socket is congested
+            }
+            else if (!emptied && socket.QueuedBytes == 0)
+            {
+                emptied = true;
+                queued.Add(Host.Exit(0));                  // the queue is empty, the congestion over: queued behind the drops
                 if (faultRightAfter)
                     socket.Inner.FailNextReceive(new IOException("injected socket fault"));
             }

@@ -1,4 +1,6 @@
+using Akka.Actor;
 using TaskstatsActors.Collector.Events;
+using TaskstatsActors.Collector.Supervision;
 using Xunit.Abstractions;
 
 namespace TaskstatsActors.Collector.Tests.Actors;
@@ -16,7 +18,120 @@ public sealed class HandoverBatchSpecs : CollectorSpec
     private const int QueuedAtHandover = 40;     // queued on the old socket as the replacement opens
     private const int QueuedAtShutdown = 30;     // queued as the listener is asked to stop
 
+    private const int AtRegister = 10;           // made as the replacement registers: they reach the old socket alone
+    private const int InOverlap = 3;             // made while both sockets are registered
+
     public HandoverBatchSpecs(ITestOutputHelper output) : base(output) { }
+
+    [Fact]
+    public void A_handover_ordered_while_the_old_socket_is_still_congested_should_empty_its_queue_before_the_replacement_registers()
+    {
+        // As in the kernel, a socket that overflowed drops every exit, room or not, until a receive leaves its queue
+        // empty. The handover starts with the old socket's queue still deep behind its overflow, so the exits made
+        // as the replacement registers are lost unless that queue is emptied first; counted as lost and as uncertain
+        // where some of them also reach the replacement.
+        var journal = NewJournal();
+        var atRegister = new List<ExitKey>();
+        var inOverlap = new List<ExitKey>();
+        Host.OnRequest = (socket, kind, _) =>
+        {
+            switch (socket.Index, kind)
+            {
+                case (1, RequestKind.Register) when atRegister.Count == 0:
+                    atRegister.AddRange(Host.Exit(0, AtRegister));
+                    break;
+                case (0, RequestKind.Deregister) when inOverlap.Count == 0:
+                    inOverlap.AddRange(Host.Exit(0, InOverlap));
+                    break;
+            }
+        };
+        var collector = StartCollector(Settings([0], [journal.Settings("journal")], receiveBuffer: ReceiveBuffer, batchSize: BatchSize));
+        var first = Host.Sockets.Single();
+
+        var (kept, held) = OverflowAndHoldUntilTheHandoverIsOrdered(first);
+        Until(() => first.Inner.IsClosed && !journal.Restarts.IsEmpty, "the handover to a new socket");
+
+        var summary = ShutDown(collector);
+        var received = journal.Received.ToList();
+        var shard = Assert.Single(summary.Shards);
+        Note($"held with {held.QueuedBytes} bytes queued; made {Host.Exits.Count}, received {received.Count}; first socket dropped " +
+             $"{first.DropCount}; lost {summary.Lost}, uncertain {shard.Uncertain}, duplicates {shard.Duplicates}");
+
+        held.AssertDeepWhenOrdered();
+        Assert.Equal(AtRegister, atRegister.Count);
+        Assert.Equal(InOverlap, inOverlap.Count);
+        Assert.Equal(kept.Concat(atRegister).Concat(inOverlap), received);
+        Assert.Equal((uint)Dropped, first.DropCount);
+        Assert.Equal(Dropped, summary.Lost);
+        Assert.Equal(0, shard.Uncertain);
+        Assert.Equal(InOverlap, shard.Duplicates);
+        Assert.All(journal.BatchSizes, size => Assert.InRange(size, 1, BatchSize));
+    }
+
+    [Fact]
+    public void A_stop_asked_for_while_a_handover_empties_the_old_socket_should_cancel_the_handover_and_drain_the_old_socket()
+    {
+        // Small buffers, so that the held sink stops the handover partway through the old queue.
+        var journal = NewJournal();
+        var collector = StartCollector(Settings([0], [journal.Settings("journal", buffer: 1)],
+            receiveBuffer: ReceiveBuffer, batchSize: BatchSize, streamBuffer: 1));
+        var first = Host.Sockets.Single();
+
+        var (kept, held) = OverflowAndHoldUntilTheHandoverIsOrdered(first, journal.Close);
+        Until(() => Host.Sockets.Count == 2 && journal.Holding, "the handover to open the replacement while the sink holds the stream");
+        // The order's wake-up has been taken; the next one is the stop's.
+        first.LoopWake!.Reset();
+        collector.Tell(CollectorProtocol.Shutdown.Instance, TestActor);
+        Until(() => first.LoopWake.WhenSet.IsCompleted, "the stop to reach the receive loop");
+        journal.Open();
+        var summary = ExpectMsg<CollectorProtocol.ShutdownComplete>(Patience).Summary;
+        var received = journal.Received.ToList();
+        var replacement = Host.Sockets[1];
+        Note($"held with {held.QueuedBytes} bytes queued; made {Host.Exits.Count}, received {received.Count}; lost {summary.Lost}; " +
+             $"replacement registered {replacement.Mask ?? "nothing"}, closed {replacement.Inner.IsClosed}");
+
+        held.AssertDeepWhenOrdered();
+        Assert.Null(replacement.Mask);
+        Assert.True(replacement.Inner.IsClosed);
+        Assert.Equal(kept, received);
+        Assert.Equal(Dropped, summary.Lost);
+        Assert.Equal(0, Assert.Single(summary.Shards).Restarts);
+        Assert.Empty(journal.Restarts);
+        Assert.All(journal.BatchSizes, size => Assert.InRange(size, 1, BatchSize));
+    }
+
+    /// <summary>Where the receive loop was held, and whether the handover's order reached it there.</summary>
+    private sealed class HeldLoop
+    {
+        public int QueuedBytes { get; set; } = -1;
+        public bool OrderReached { get; set; }
+
+        public void AssertDeepWhenOrdered()
+        {
+            Assert.True(OrderReached, "the watchdog's order never reached the receive loop");
+            Assert.True(QueuedBytes > BatchSize * FakeHost.MessageCost, "the queue was not deep when the handover was ordered");
+        }
+    }
+
+    /// <summary>
+    /// Overflows <paramref name="first"/> while its loop is parked. The loop then reads the overflow (which makes the
+    /// watchdog order the handover) and is held at the first message behind it until the order has reached it; the
+    /// rest of the queue is still there, and the socket congested, when the handover starts. <paramref name="whenOrdered"/>
+    /// runs on the loop's thread as it goes on. Returns the exits the socket queued.
+    /// </summary>
+    private (List<ExitKey> Kept, HeldLoop Held) OverflowAndHoldUntilTheHandoverIsOrdered(HookedSocket first, Action? whenOrdered = null)
+    {
+        var held = new HeldLoop();
+        first.AfterReceive = _ =>
+        {
+            if (held.QueuedBytes >= 0 || first.DropCount == 0)
+                return;
+            held.QueuedBytes = (int)first.QueuedBytes;
+            held.OrderReached = first.LoopWake!.WhenSet.Wait(Patience);
+            whenOrdered?.Invoke();
+        };
+        return (OverflowWhileParked(first, ReceiveBuffer, Dropped), held);
+    }
 
     [Fact]
     public void A_deep_queue_at_a_handover_and_at_shutdown_should_go_to_the_sinks_a_batch_at_a_time_each_exit_once()

@@ -70,8 +70,15 @@ public sealed class HookedSocket : INetlinkSocket
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         Inner.ReceiveAsync(buffer, cancellationToken);
 
+    /// <summary>
+    /// The wake signal the receive loop last waited with. The loop is woken through it when a command (a replacement,
+    /// a stop) is posted to it, so a test can hold the loop until a command has reached it.
+    /// </summary>
+    public WakeSignal? LoopWake { get; private set; }
+
     public bool WaitReadable(WakeSignal wake, TimeSpan timeout)
     {
+        LoopWake = wake;
         if (Volatile.Read(ref _pause) is { } pause)
         {
             _parked = true;

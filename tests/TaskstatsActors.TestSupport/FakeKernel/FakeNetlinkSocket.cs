@@ -6,8 +6,8 @@ namespace TaskstatsActors.TestSupport.FakeKernel;
 /// <summary>
 /// A socket to a <see cref="FakeKernel"/>. Its receive queue has a byte budget like a real one:
 /// a message that does not fit is dropped and counted. As in the kernel (netlink_overrun), the first drop
-/// marks the socket congested and is reported as ENOBUFS on the next receive; later drops are only counted,
-/// until a receive leaves the queue empty. Tests can also push raw (malformed) datagrams and make a receive fail.
+/// marks the socket congested and is reported as ENOBUFS on the next receive. A congested socket drops every
+/// message, even one its buffer has room for, and only counts it, until a receive leaves the queue empty. Tests can also push raw (malformed) datagrams and make a receive fail.
 /// </summary>
 public sealed class FakeNetlinkSocket : INetlinkSocket
 {
@@ -57,7 +57,8 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
         {
             if (_disposed)
                 return;
-            if (_queuedBytes + datagram.Length + Overhead > _receiveBuffer)
+            // As netlink_attachskb: a congested socket drops even where it has room, until a receive empties it.
+            if (_congested || _queuedBytes + datagram.Length + Overhead > _receiveBuffer)
             {
                 _drops++;
                 if (!_congested)
