@@ -19,6 +19,8 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
     private readonly object _gate = new();
     private long _queuedBytes;
     private bool _overflowPending;
+    // Completed while an ENOBUFS is pending: like the kernel's error report, it wakes a reader with nothing queued.
+    private TaskCompletionSource _overflowSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _congested;
     private uint _drops;
     private int _receiveBuffer = 212_992;
@@ -62,7 +64,10 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
             {
                 _drops++;
                 if (!_congested)
+                {
                     _congested = _overflowPending = true;
+                    _overflowSignal.TrySetResult();
+                }
                 return;
             }
             _queuedBytes += datagram.Length + Overhead;
@@ -78,7 +83,8 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
             var received = TryReceive(buffer.Span);
             if (received >= 0)
                 return received;
-            if (!await _queue.Reader.WaitToReadAsync(cancellationToken))
+            var readable = _queue.Reader.WaitToReadAsync(cancellationToken).AsTask();
+            if (await Task.WhenAny(readable, OverflowSignal) == readable && !await readable)
                 throw new ObjectDisposedException(nameof(FakeNetlinkSocket));
         }
     }
@@ -92,9 +98,15 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
                 return true;
         }
         var readable = _queue.Reader.WaitToReadAsync().AsTask();
-        if (Task.WaitAny([readable, wake.WhenSet], timeout) != 0)
-            return false;
-        return readable.Result ? true : throw new ObjectDisposedException(nameof(FakeNetlinkSocket));
+        switch (Task.WaitAny([readable, OverflowSignal, wake.WhenSet], timeout))
+        {
+            case 0:
+                return readable.Result ? true : throw new ObjectDisposedException(nameof(FakeNetlinkSocket));
+            case 1:
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <inheritdoc />
@@ -105,6 +117,7 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
             if (_overflowPending)
             {
                 _overflowPending = false;
+                _overflowSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 ClearCongestionIfEmpty();
                 throw new NetlinkOverflowException();
             }
@@ -128,6 +141,11 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
         return datagram.Length;
     }
 
+    private Task OverflowSignal
+    {
+        get { lock (_gate) return _overflowSignal.Task; }
+    }
+
     // The kernel's netlink_rcv_wake after every receive: an empty queue ends the congestion.
     private void ClearCongestionIfEmpty()
     {
@@ -146,6 +164,12 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
 
     /// <inheritdoc />
     public int ReceiveBufferSize => _receiveBuffer;
+
+    /// <summary>True from a drop until a receive leaves the queue empty: every message is dropped meanwhile.</summary>
+    public bool Congested
+    {
+        get { lock (_gate) return _congested; }
+    }
 
     /// <inheritdoc />
     public uint DropCount
