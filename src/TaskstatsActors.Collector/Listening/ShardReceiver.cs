@@ -422,15 +422,15 @@ public sealed class ShardReceiver : IDisposable
 
     /// <summary>
     /// Make before break. The new socket is opened first, and both sockets get a buffer far larger than the
-    /// handover can fill. The old socket's queue is emptied into the stream (an overflowed socket drops everything
-    /// until then); the new socket registers, and the old one is deregistered right after: for those microseconds
-    /// every exit goes to both sockets. The old socket's loss account closes the instant the new one is registered:
-    /// whatever it drops after that, the new socket received. Neither socket drops anything there (were one to, the
-    /// drops that could be exits the other socket received are counted as lost and as uncertain). Then the old
-    /// socket's queue is drained and the socket closed, and the new socket's first messages that repeat the old
-    /// one's are dropped as duplicates by (sequence, pid). All of it goes into the stream a batch at a time, so that
-    /// a deep queue is never held in memory whole. At the end the new socket is shrunk to the size asked for. A stop
-    /// asked for before the new socket registers cancels the handover: the old socket stays, for the stop to drain.
+    /// handover can fill. The old socket's queue is emptied into memory (an overflowed socket drops everything until
+    /// then); the new socket registers, and the old one is deregistered right after: for those microseconds every exit
+    /// goes to both sockets. The old socket's loss account closes the instant the new one is registered: whatever it
+    /// drops after that, the new socket received. Neither socket drops anything there (were one to, the drops that
+    /// could be exits the other socket received are counted as lost and as uncertain). Then what was emptied goes into
+    /// the stream, the old socket's last messages are drained and the socket closed, and the new socket's first
+    /// messages that repeat the old one's are dropped as duplicates by (sequence, pid). All of it goes into the stream
+    /// a batch at a time, while the new socket's buffer takes the exits. At the end the new socket is shrunk to the
+    /// size asked for.
     /// </summary>
     private async Task HandoverAsync(int receiveBuffer)
     {
@@ -441,13 +441,10 @@ public sealed class ShardReceiver : IDisposable
         Exception? fault = null;
         try
         {
-            if (await RegisterInPlaceOfAsync(old, next, batch) is not { } fromNew)
-            {
-                await PublishAsync(batch.Messages);
-                return;
-            }
+            var fromNew = await RegisterInPlaceOfAsync(old, next, batch);
             // From here the new socket is the listener's: a fault closes it, not the old one.
             _current = next;
+            await PublishHeldAsync(batch);
             try
             {
                 await DrainRetiredAsync(old, batch, delivered);
@@ -470,6 +467,7 @@ public sealed class ShardReceiver : IDisposable
             if (_current == old)
                 TakeWhatTheOldSocketHolds(old, batch.Messages);
         }
+        await PublishHeldAsync(batch);
         await PublishAsync(batch.Messages);
         if (fault is not null)
             ExceptionDispatchInfo.Throw(fault);
@@ -498,9 +496,19 @@ public sealed class ShardReceiver : IDisposable
         ReadDropsAtFault(old);
     }
 
-    /// <summary>The batch a handover fills; a full one goes to the stream and a fresh one takes its place.</summary>
+    private async Task PublishHeldAsync(HandoverBatch batch)
+    {
+        while (batch.TryTakeHeld(out var held))
+            await PublishAsync(held);
+    }
+
+    /// <summary>
+    /// The batch a handover fills; a full one goes to the stream, or is held in memory until the handover may wait on
+    /// the stream, and a fresh one takes its place.
+    /// </summary>
     private sealed class HandoverBatch(int capacity)
     {
+        private readonly Queue<List<TaskstatsMessage>> _held = new();
         private int _taken;
 
         public List<TaskstatsMessage> Messages { get; private set; } = new(capacity);
@@ -515,6 +523,12 @@ public sealed class ShardReceiver : IDisposable
             Messages = new List<TaskstatsMessage>(capacity);
             return full;
         }
+
+        /// <summary>Sets the full batch aside, ahead of everything added after it.</summary>
+        public void Hold() => _held.Enqueue(Take());
+
+        /// <summary>The oldest batch set aside, if any; these go into the stream before <see cref="Messages"/>.</summary>
+        public bool TryTakeHeld(out List<TaskstatsMessage> held) => _held.TryDequeue(out held!);
     }
 
     /// <summary>
@@ -524,12 +538,9 @@ public sealed class ShardReceiver : IDisposable
     /// </summary>
     /// <param name="old">The outgoing socket, still registered and the listener's.</param>
     /// <param name="next">The new socket, opened and not registered.</param>
-    /// <param name="batch">Takes the old socket's queue on the way, full batches going into the stream.</param>
-    /// <returns>
-    /// The new socket's messages that arrived while its register request waited, not decoded yet; null when a stop
-    /// was asked for while the old queue was emptied (<paramref name="next"/> is then closed, unregistered).
-    /// </returns>
-    private async Task<PendingMessages?> RegisterInPlaceOfAsync(ShardSocket old, ShardSocket next, HandoverBatch batch)
+    /// <param name="batch">Takes the old socket's queue, full batches held in memory for the stream.</param>
+    /// <returns>The new socket's messages that arrived while its register request waited, not decoded yet.</returns>
+    private async Task<PendingMessages> RegisterInPlaceOfAsync(ShardSocket old, ShardSocket next, HandoverBatch batch)
     {
         var fromNew = new PendingMessages();
         try
@@ -539,17 +550,10 @@ public sealed class ShardReceiver : IDisposable
             // Granted is twice what was asked.
             old.Resize(old.GrantedBuffer / 2 + OverlapBuffer);
             // Room is not enough: a socket that overflowed drops every message until a receive leaves its queue empty
-            // (netlink's congestion), and it overflowed, or it would not be replaced. So its queue goes into the
-            // stream first, a batch at a time, as the receive loop would take it. None of it can come to the new socket.
-            while (await DrainAsync(batch.Messages))
-            {
-                await PublishAsync(batch.Take());
-                if (_commands.Any(command => command is Command.Stop))
-                {
-                    next.Dispose();
-                    return null;
-                }
-            }
+            // (netlink's congestion), and it overflowed, or it would not be replaced. So its queue is emptied first,
+            // into memory, at the speed of decoding: into the stream, at a slow sink's pace, it would take seconds of
+            // a storm's exits, all dropped. The queue only shrinks meanwhile. None of it can come to the new socket.
+            EmptyIntoMemory(old, batch);
             uint before = old.Socket.DropCount, after = before;
             // The kernel adds the new listener inside send(); the old one is removed two system calls
             // later, so the overlap is microseconds, or as long as this thread is preempted there.
@@ -575,6 +579,37 @@ public sealed class ShardReceiver : IDisposable
             throw;
         }
         return fromNew;
+    }
+
+    /// <summary>
+    /// Receives everything queued on the listener's congested socket, holding full batches; its drops are counted (the
+    /// loss events go out with the next batch published). Once the queue is empty the congestion is over.
+    /// </summary>
+    private void EmptyIntoMemory(ShardSocket socket, HandoverBatch batch)
+    {
+        try
+        {
+            while (true)
+            {
+                switch (ReceiveQueued(socket, batch.Messages, null, null, _options.BatchSize))
+                {
+                    case Drained.Empty:
+                        TakeDrops(socket);
+                        return;
+                    case Drained.Full:
+                        batch.Hold();
+                        break;
+                    case Drained.Overflowed:
+                        _figures.AddOverflow();
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            ReadDropsAtFault(socket);
+            throw;
+        }
     }
 
     /// <summary>Deregisters, drains everything still queued into the stream, counts the last drops, closes.</summary>

@@ -1,14 +1,13 @@
-using Akka.Actor;
 using TaskstatsActors.Collector.Events;
-using TaskstatsActors.Collector.Supervision;
 using Xunit.Abstractions;
 
 namespace TaskstatsActors.Collector.Tests.Actors;
 
 /// <summary>
-/// A handover or a shutdown that finds a deep queue on the socket it lets go of passes it on a batch at a time, as
-/// the receive loop does: a socket's whole queue (up to <c>max-receive-buffer</c>, tens of thousands of exits) is
-/// never held in memory at once. One shard (CPU 0), batches of <see cref="BatchSize"/>.
+/// A handover or a shutdown that finds a deep queue on the socket it lets go of passes it to the sinks a batch at a
+/// time, as the receive loop does. At shutdown the socket is deregistered and its queue is never held in memory whole.
+/// A handover must first empty the old socket, which drops everything until then; it holds that queue (what came
+/// before the new socket registered) in memory, and no more. One shard (CPU 0), batches of <see cref="BatchSize"/>.
 /// </summary>
 public sealed class HandoverBatchSpecs : CollectorSpec
 {
@@ -68,38 +67,6 @@ public sealed class HandoverBatchSpecs : CollectorSpec
         Assert.All(journal.BatchSizes, size => Assert.InRange(size, 1, BatchSize));
     }
 
-    [Fact]
-    public void A_stop_asked_for_while_a_handover_empties_the_old_socket_should_cancel_the_handover_and_drain_the_old_socket()
-    {
-        // Small buffers, so that the held sink stops the handover partway through the old queue.
-        var journal = NewJournal();
-        var collector = StartCollector(Settings([0], [journal.Settings("journal", buffer: 1)],
-            receiveBuffer: ReceiveBuffer, batchSize: BatchSize, streamBuffer: 1));
-        var first = Host.Sockets.Single();
-
-        var (kept, held) = OverflowAndHoldUntilTheHandoverIsOrdered(first, journal.Close);
-        Until(() => Host.Sockets.Count == 2 && journal.Holding, "the handover to open the replacement while the sink holds the stream");
-        // The order's wake-up has been taken; the next one is the stop's.
-        first.LoopWake!.Reset();
-        collector.Tell(CollectorProtocol.Shutdown.Instance, TestActor);
-        Until(() => first.LoopWake.WhenSet.IsCompleted, "the stop to reach the receive loop");
-        journal.Open();
-        var summary = ExpectMsg<CollectorProtocol.ShutdownComplete>(Patience).Summary;
-        var received = journal.Received.ToList();
-        var replacement = Host.Sockets[1];
-        Note($"held with {held.QueuedBytes} bytes queued; made {Host.Exits.Count}, received {received.Count}; lost {summary.Lost}; " +
-             $"replacement registered {replacement.Mask ?? "nothing"}, closed {replacement.Inner.IsClosed}");
-
-        held.AssertDeepWhenOrdered();
-        Assert.Null(replacement.Mask);
-        Assert.True(replacement.Inner.IsClosed);
-        Assert.Equal(kept, received);
-        Assert.Equal(Dropped, summary.Lost);
-        Assert.Equal(0, Assert.Single(summary.Shards).Restarts);
-        Assert.Empty(journal.Restarts);
-        Assert.All(journal.BatchSizes, size => Assert.InRange(size, 1, BatchSize));
-    }
-
     /// <summary>Where the receive loop was held, and whether the handover's order reached it there.</summary>
     private sealed class HeldLoop
     {
@@ -116,10 +83,10 @@ public sealed class HandoverBatchSpecs : CollectorSpec
     /// <summary>
     /// Overflows <paramref name="first"/> while its loop is parked. The loop then reads the overflow (which makes the
     /// watchdog order the handover) and is held at the first message behind it until the order has reached it; the
-    /// rest of the queue is still there, and the socket congested, when the handover starts. <paramref name="whenOrdered"/>
-    /// runs on the loop's thread as it goes on. Returns the exits the socket queued.
+    /// rest of the queue is still there, and the socket congested, when the handover starts. Returns the exits the
+    /// socket queued.
     /// </summary>
-    private (List<ExitKey> Kept, HeldLoop Held) OverflowAndHoldUntilTheHandoverIsOrdered(HookedSocket first, Action? whenOrdered = null)
+    private (List<ExitKey> Kept, HeldLoop Held) OverflowAndHoldUntilTheHandoverIsOrdered(HookedSocket first)
     {
         var held = new HeldLoop();
         first.AfterReceive = _ =>
@@ -128,7 +95,6 @@ public sealed class HandoverBatchSpecs : CollectorSpec
                 return;
             held.QueuedBytes = (int)first.QueuedBytes;
             held.OrderReached = first.LoopWake!.WhenSet.Wait(Patience);
-            whenOrdered?.Invoke();
         };
         return (OverflowWhileParked(first, ReceiveBuffer, Dropped), held);
     }
