@@ -96,6 +96,8 @@ internal sealed class ObservedSocket(FakeNetlinkSocket inner) : INetlinkSocket
 
     public int SetReceiveBuffer(int bytes) => inner.SetReceiveBuffer(bytes);
 
+    public void EndCongestion() => inner.EndCongestion();
+
     public int ReceiveBufferSize => inner.ReceiveBufferSize;
 
     public uint DropCount => inner.DropCount;

@@ -422,15 +422,14 @@ public sealed class ShardReceiver : IDisposable
 
     /// <summary>
     /// Make before break. The new socket is opened first, and both sockets get a buffer far larger than the
-    /// handover can fill. The old socket's queue is emptied into memory (an overflowed socket drops everything until
-    /// then); the new socket registers, and the old one is deregistered right after: for those microseconds every exit
-    /// goes to both sockets. The old socket's loss account closes the instant the new one is registered: whatever it
-    /// drops after that, the new socket received. Neither socket drops anything there (were one to, the drops that
-    /// could be exits the other socket received are counted as lost and as uncertain). Then what was emptied goes into
-    /// the stream, the old socket's last messages are drained and the socket closed, and the new socket's first
-    /// messages that repeat the old one's are dropped as duplicates by (sequence, pid). All of it goes into the stream
-    /// a batch at a time, while the new socket's buffer takes the exits. At the end the new socket is shrunk to the
-    /// size asked for.
+    /// handover can fill, and the old socket's congestion is ended. The new socket registers, and the old one is
+    /// deregistered right after: for those microseconds every exit goes to both sockets. The old socket's loss account
+    /// closes the instant the new one is registered: whatever it drops after that, the new socket received. Neither
+    /// socket drops anything there (were one to, the drops that could be exits the other socket received are counted
+    /// as lost and as uncertain). Then the old socket's queue is drained and the socket closed, and the new socket's
+    /// first messages that repeat the old one's are dropped as duplicates by (sequence, pid). All of it goes into the
+    /// stream a batch at a time, while the new socket's buffer takes the exits, so that a deep queue is never held in
+    /// memory whole. At the end the new socket is shrunk to the size asked for.
     /// </summary>
     private async Task HandoverAsync(int receiveBuffer)
     {
@@ -532,13 +531,13 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// The heart of the handover: gives the old socket room and empties its queue, registers <paramref name="next"/>,
+    /// The heart of the handover: gives the old socket room and ends its congestion, registers <paramref name="next"/>,
     /// deregisters <paramref name="old"/> right after and closes the old socket's loss account. On a failure
     /// <paramref name="next"/> is closed and <paramref name="old"/> stays the listener's.
     /// </summary>
     /// <param name="old">The outgoing socket, still registered and the listener's.</param>
     /// <param name="next">The new socket, opened and not registered.</param>
-    /// <param name="batch">Takes the old socket's queue, full batches held in memory for the stream.</param>
+    /// <param name="batch">Holds what the old socket's queue had to give up for room (normally nothing).</param>
     /// <returns>The new socket's messages that arrived while its register request waited, not decoded yet.</returns>
     private async Task<PendingMessages> RegisterInPlaceOfAsync(ShardSocket old, ShardSocket next, HandoverBatch batch)
     {
@@ -547,13 +546,15 @@ public sealed class ShardReceiver : IDisposable
         {
             // The old socket gets room too, so that it drops nothing from here on even if this thread is
             // preempted: a drop between the two counter reads below could not be told from a real loss.
-            // Granted is twice what was asked.
+            // Its queue stays where it is, and the buffer grows by the overlap's room (granted is twice what was asked).
             old.Resize(old.GrantedBuffer / 2 + OverlapBuffer);
             // Room is not enough: a socket that overflowed drops every message until a receive leaves its queue empty
-            // (netlink's congestion), and it overflowed, or it would not be replaced. So its queue is emptied first,
-            // into memory, at the speed of decoding: into the stream, at a slow sink's pace, it would take seconds of
-            // a storm's exits, all dropped. The queue only shrinks meanwhile. None of it can come to the new socket.
-            EmptyIntoMemory(old, batch);
+            // (netlink's congestion), and it overflowed, or it would not be replaced. Emptying it first would cost the
+            // exits that come meanwhile (seconds of a storm's, at a slow sink's pace); the congestion is ended instead.
+            old.Socket.EndCongestion();
+            // Only where the kernel grants less than the room is some of the queue taken into memory for it. These
+            // messages came before the new socket registered, so none of them can come to it too.
+            MakeRoom(old, batch);
             uint before = old.Socket.DropCount, after = before;
             // The kernel adds the new listener inside send(); the old one is removed two system calls
             // later, so the overlap is microseconds, or as long as this thread is preempted there.
@@ -582,32 +583,25 @@ public sealed class ShardReceiver : IDisposable
     }
 
     /// <summary>
-    /// Receives everything queued on the listener's congested socket, holding full batches; its drops are counted (the
-    /// loss events go out with the next batch published). Once the queue is empty the congestion is over.
+    /// Takes messages off the outgoing socket, holding full batches, while it has less than the overlap's room free.
+    /// The congestion is over, so no ENOBUFS comes from here on; its drops are read at the register.
     /// </summary>
-    private void EmptyIntoMemory(ShardSocket socket, HandoverBatch batch)
+    private void MakeRoom(ShardSocket old, HandoverBatch batch)
     {
         try
         {
-            while (true)
+            while ((long)old.GrantedBuffer - old.Socket.QueuedBytes < OverlapBuffer)
             {
-                switch (ReceiveQueued(socket, batch.Messages, null, null, _options.BatchSize))
-                {
-                    case Drained.Empty:
-                        TakeDrops(socket);
-                        return;
-                    case Drained.Full:
-                        batch.Hold();
-                        break;
-                    case Drained.Overflowed:
-                        _figures.AddOverflow();
-                        break;
-                }
+                var drained = ReceiveQueued(old, batch.Messages, null, null, _options.BatchSize);
+                if (drained == Drained.Empty)
+                    return;
+                if (drained == Drained.Full)
+                    batch.Hold();
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            ReadDropsAtFault(socket);
+            ReadDropsAtFault(old);
             throw;
         }
     }

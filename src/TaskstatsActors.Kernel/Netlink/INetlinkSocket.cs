@@ -71,6 +71,14 @@ public interface INetlinkSocket : IDisposable
     /// </summary>
     int SetReceiveBuffer(int bytes);
 
+    /// <summary>
+    /// Ends the socket's congestion at once, by setting <c>NETLINK_NO_ENOBUFS</c>. After an overflow a netlink socket
+    /// drops every message, room or not, until a receive leaves its queue empty; with this option set it drops only
+    /// what does not fit, and reports no more <c>ENOBUFS</c>. Drops are still counted in <see cref="DropCount"/>.
+    /// For a socket about to be replaced, which must keep its queue and take what still comes.
+    /// </summary>
+    void EndCongestion();
+
     /// <summary>The receive buffer size in force.</summary>
     int ReceiveBufferSize { get; }
 

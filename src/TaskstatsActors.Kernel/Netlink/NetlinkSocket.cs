@@ -20,6 +20,8 @@ public sealed class NetlinkSocket : INetlinkSocket
     private const int SkMemInfoRmemAlloc = 0;
     private const int SkMemInfoDrops = 8;
     private const int SkMemInfoCount = 9;
+    private const int SOL_NETLINK = 270;
+    private const int NETLINK_NO_ENOBUFS = 5;
 
     private readonly Socket _socket;
 
@@ -160,6 +162,15 @@ public sealed class NetlinkSocket : INetlinkSocket
             _socket.SetRawSocketOption(SOL_SOCKET, SO_RCVBUF, value);
         }
         return ReceiveBufferSize;
+    }
+
+    /// <inheritdoc />
+    public void EndCongestion()
+    {
+        Span<byte> on = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(on, 1);
+        // The kernel clears the congestion bit as it sets the flag (net/netlink/af_netlink.c, netlink_setsockopt).
+        _socket.SetRawSocketOption(SOL_NETLINK, NETLINK_NO_ENOBUFS, on);
     }
 
     /// <inheritdoc />

@@ -6,8 +6,8 @@ namespace TaskstatsActors.Collector.Tests.Actors;
 /// <summary>
 /// A handover or a shutdown that finds a deep queue on the socket it lets go of passes it to the sinks a batch at a
 /// time, as the receive loop does. At shutdown the socket is deregistered and its queue is never held in memory whole.
-/// A handover must first empty the old socket, which drops everything until then; it holds that queue (what came
-/// before the new socket registered) in memory, and no more. One shard (CPU 0), batches of <see cref="BatchSize"/>.
+/// A handover ends the old socket's congestion and leaves its queue in the socket until the new one has registered.
+/// One shard (CPU 0), batches of <see cref="BatchSize"/>.
 /// </summary>
 public sealed class HandoverBatchSpecs : CollectorSpec
 {
@@ -23,12 +23,12 @@ public sealed class HandoverBatchSpecs : CollectorSpec
     public HandoverBatchSpecs(ITestOutputHelper output) : base(output) { }
 
     [Fact]
-    public void A_handover_ordered_while_the_old_socket_is_still_congested_should_empty_its_queue_before_the_replacement_registers()
+    public void A_handover_ordered_while_the_old_socket_is_still_congested_should_end_the_congestion_before_the_replacement_registers()
     {
         // As in the kernel, a socket that overflowed drops every exit, room or not, until a receive leaves its queue
         // empty. The handover starts with the old socket's queue still deep behind its overflow, so the exits made
-        // as the replacement registers are lost unless that queue is emptied first; counted as lost and as uncertain
-        // where some of them also reach the replacement.
+        // as the replacement registers are lost unless the congestion is ended first; counted as lost and as
+        // uncertain where some of them also reach the replacement.
         var journal = NewJournal();
         var atRegister = new List<ExitKey>();
         var inOverlap = new List<ExitKey>();

@@ -112,6 +112,8 @@ public sealed class HookedSocket : INetlinkSocket
 
     public int SetReceiveBuffer(int bytes) => Inner.SetReceiveBuffer(bytes);
 
+    public void EndCongestion() => Inner.EndCongestion();
+
     public int ReceiveBufferSize => Inner.ReceiveBufferSize;
 
     public uint DropCount => Inner.DropCount;

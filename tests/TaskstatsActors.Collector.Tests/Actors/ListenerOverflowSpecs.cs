@@ -126,6 +126,8 @@ public sealed class ListenerOverflowSpecs : CollectorSpec
         Assert.Equal(2, oldSizes.Count);
         Assert.True(int.Parse(oldSizes[1].Argument!) >= 64 << 20);
         Assert.True(oldSizes[1].Position < At("register", run.Replacement));
+        // And its congestion is ended, or it would drop everything until its queue was empty.
+        Assert.True(At("no-enobufs", run.First) < At("register", run.Replacement));
         var oldGranted = int.Parse(oldSizes[0].Argument!);
         var replacementSizes = log.Where(e => e.Verb == "rcvbuf" && e.Port == run.Replacement.PortId).ToList();
         Assert.Equal(2, replacementSizes.Count);

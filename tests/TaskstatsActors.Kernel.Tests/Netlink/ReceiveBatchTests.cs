@@ -61,6 +61,8 @@ public sealed class ReceiveBatchTests
 
         public int SetReceiveBuffer(int bytes) => bytes * 2;
 
+        public void EndCongestion() { }
+
         public int ReceiveBufferSize => 212_992;
 
         public uint DropCount => 0;

@@ -49,6 +49,8 @@ internal sealed class ScriptedNetlinkSocket(Func<NetlinkHeader, IEnumerable<obje
 
     public int SetReceiveBuffer(int bytes) => bytes * 2;
 
+    public void EndCongestion() { }
+
     public int ReceiveBufferSize => 212_992;
 
     public uint DropCount => 0;

@@ -196,6 +196,55 @@ public sealed class TaskstatsConnectionRealKernelTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task A_socket_that_overflowed_should_drop_everything_until_its_queue_is_empty_room_or_not() =>
+        Assert.Equal(0, await ExitsQueuedAfterAnOverflowAsync(endCongestion: false));
+
+    [SkippableFact]
+    public async Task Ending_the_congestion_of_a_socket_that_overflowed_should_let_it_queue_again_at_once() =>
+        Assert.Equal(100, await ExitsQueuedAfterAnOverflowAsync(endCongestion: true));
+
+    /// <summary>
+    /// Overflows a socket nobody reads, gives it a large buffer (and, if asked, ends its congestion), and returns how
+    /// many of 100 exits made then it queued. The kernel keeps a socket congested from its first drop until a receive
+    /// leaves its queue empty, and drops everything meanwhile: what a listener's handover has to undo.
+    /// </summary>
+    private async Task<int> ExitsQueuedAfterAnOverflowAsync(bool endCongestion)
+    {
+        TestSupport.RealKernel.SkipUnlessAvailable();
+        var mask = CpuMask.Single(1);
+        SkipUnlessCpusOnline(mask);
+        using var connection = await TaskstatsConnection.OpenAsync();
+        var collector = new ExitRecordCollector(connection);
+        var burst = LoadGenerator.UniqueComm("tscong");
+        var after = LoadGenerator.UniqueComm("tsafter");
+        await connection.RegisterAsync(mask, collector.Events);
+        try
+        {
+            connection.Socket.SetReceiveBuffer(1);
+            await LoadGenerator.RunAsync(new LoadOptions { Mode = LoadMode.Vfork, Count = 200, Comm = burst, Cpu = 1 });
+            var dropsAtOverflow = connection.Socket.DropCount;
+            connection.Socket.SetReceiveBuffer(LargeBuffer);
+            if (endCongestion)
+                connection.Socket.EndCongestion();
+            // Every record is queued (or dropped) before its parent can reap the child: all are in by the time this returns.
+            await LoadGenerator.RunAsync(new LoadOptions { Mode = LoadMode.Vfork, Count = 100, Comm = after, Cpu = 1 });
+            var dropsAfter = connection.Socket.DropCount - dropsAtOverflow;
+            collector.Drain();
+            var queued = Ours(collector.Messages, after);
+            output.WriteLine($"congestion {(endCongestion ? "ended" : "left")}: {Ours(collector.Messages, burst)} of 200 queued in the " +
+                             $"1-byte buffer, {dropsAtOverflow} dropped; then {queued} of 100 queued in 64 MiB, {dropsAfter} dropped; " +
+                             $"overflows reported {collector.Overflows}");
+            Assert.True(dropsAtOverflow > 0, "the 1-byte buffer should have overflowed");
+            Assert.True(dropsAfter >= (uint)(100 - queued), "every exit not queued was dropped and counted");
+            return queued;
+        }
+        finally
+        {
+            await connection.DeregisterAsync(mask, collector.Events);
+        }
+    }
+
+    [SkippableFact]
     public async Task Cgroup_stats_of_this_process_cpu_cgroup_v1_should_count_a_running_task()
     {
         TestSupport.RealKernel.SkipUnlessAvailable();

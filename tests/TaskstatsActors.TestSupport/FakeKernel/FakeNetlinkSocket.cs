@@ -22,6 +22,7 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
     // Completed while an ENOBUFS is pending: like the kernel's error report, it wakes a reader with nothing queued.
     private TaskCompletionSource _overflowSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _congested;
+    private bool _noEnobufs;
     private uint _drops;
     private int _receiveBuffer = 212_992;
     private bool _disposed;
@@ -63,7 +64,7 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
             if (_congested || _queuedBytes + datagram.Length + Overhead > _receiveBuffer)
             {
                 _drops++;
-                if (!_congested)
+                if (!_congested && !_noEnobufs)
                 {
                     _congested = _overflowPending = true;
                     _overflowSignal.TrySetResult();
@@ -164,6 +165,17 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
 
     /// <inheritdoc />
     public int ReceiveBufferSize => _receiveBuffer;
+
+    /// <inheritdoc />
+    public void EndCongestion()
+    {
+        lock (_gate)
+        {
+            _noEnobufs = true;
+            _congested = false;
+        }
+        _kernel.Log.Enqueue($"no-enobufs {PortId}");
+    }
 
     /// <summary>True from a drop until a receive leaves the queue empty: every message is dropped meanwhile.</summary>
     public bool Congested
