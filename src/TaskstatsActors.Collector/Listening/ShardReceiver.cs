@@ -495,6 +495,7 @@ public sealed class ShardReceiver : IDisposable
         ReadDropsAtFault(old);
     }
 
+    // The batches set aside before the register, oldest first: they precede whatever the batch holds now.
     private async Task PublishHeldAsync(HandoverBatch batch)
     {
         while (batch.TryTakeHeld(out var held))

@@ -154,13 +154,17 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
             _congested = false;
     }
 
+    /// <summary>The most a receive buffer is granted, as <c>rmem_max</c> caps one set without <c>CAP_NET_ADMIN</c>; null for no cap.</summary>
+    public int? MaxGrant { get; set; }
+
     /// <inheritdoc />
     public int SetReceiveBuffer(int bytes)
     {
+        var granted = Math.Min(bytes * 2L, MaxGrant ?? int.MaxValue);
         lock (_gate)
-            _receiveBuffer = bytes * 2;
-        _kernel.Log.Enqueue($"rcvbuf {PortId} {bytes * 2}");
-        return bytes * 2;
+            _receiveBuffer = (int)granted;
+        _kernel.Log.Enqueue($"rcvbuf {PortId} {granted}");
+        return (int)granted;
     }
 
     /// <inheritdoc />
