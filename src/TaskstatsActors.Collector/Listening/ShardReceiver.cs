@@ -585,25 +585,18 @@ public sealed class ShardReceiver : IDisposable
 
     /// <summary>
     /// Takes messages off the outgoing socket, holding full batches, while it has less than the overlap's room free.
-    /// The congestion is over, so no ENOBUFS comes from here on; its drops are read at the register.
+    /// An ENOBUFS still pending from before the congestion ended is passed over: the drops are read at the register.
+    /// A fault goes to the handover, which takes what the socket still holds and reads its drop counter.
     /// </summary>
     private void MakeRoom(ShardSocket old, HandoverBatch batch)
     {
-        try
+        while ((long)old.GrantedBuffer - old.Socket.QueuedBytes < OverlapBuffer)
         {
-            while ((long)old.GrantedBuffer - old.Socket.QueuedBytes < OverlapBuffer)
-            {
-                var drained = ReceiveQueued(old, batch.Messages, null, null, _options.BatchSize);
-                if (drained == Drained.Empty)
-                    return;
-                if (drained == Drained.Full)
-                    batch.Hold();
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            ReadDropsAtFault(old);
-            throw;
+            var drained = ReceiveQueued(old, batch.Messages, null, null, _options.BatchSize);
+            if (drained == Drained.Empty)
+                return;
+            if (drained == Drained.Full)
+                batch.Hold();
         }
     }
 

@@ -7,7 +7,8 @@ namespace TaskstatsActors.TestSupport.FakeKernel;
 /// A socket to a <see cref="FakeKernel"/>. Its receive queue has a byte budget like a real one:
 /// a message that does not fit is dropped and counted. As in the kernel (netlink_overrun), the first drop
 /// marks the socket congested and is reported as ENOBUFS on the next receive. A congested socket drops every
-/// message, even one its buffer has room for, and only counts it, until a receive leaves the queue empty. Tests can also push raw (malformed) datagrams and make a receive fail.
+/// message, even one its buffer has room for, and only counts it, until a receive leaves the queue empty.
+/// Tests can also push raw (malformed) datagrams and make a receive fail.
 /// </summary>
 public sealed class FakeNetlinkSocket : INetlinkSocket
 {
@@ -18,7 +19,6 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
     private readonly Channel<object> _queue = Channel.CreateUnbounded<object>();
     private readonly object _gate = new();
     private long _queuedBytes;
-    private bool _overflowPending;
     // Completed while an ENOBUFS is pending: like the kernel's error report, it wakes a reader with nothing queued.
     private TaskCompletionSource _overflowSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _congested;
@@ -66,7 +66,7 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
                 _drops++;
                 if (!_congested && !_noEnobufs)
                 {
-                    _congested = _overflowPending = true;
+                    _congested = true;
                     _overflowSignal.TrySetResult();
                 }
                 return;
@@ -93,11 +93,6 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
     /// <inheritdoc />
     public bool WaitReadable(WakeSignal wake, TimeSpan timeout)
     {
-        lock (_gate)
-        {
-            if (_overflowPending)
-                return true;
-        }
         var readable = _queue.Reader.WaitToReadAsync().AsTask();
         switch (Task.WaitAny([readable, OverflowSignal, wake.WhenSet], timeout))
         {
@@ -115,9 +110,8 @@ public sealed class FakeNetlinkSocket : INetlinkSocket
     {
         lock (_gate)
         {
-            if (_overflowPending)
+            if (_overflowSignal.Task.IsCompleted)
             {
-                _overflowPending = false;
                 _overflowSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 ClearCongestionIfEmpty();
                 throw new NetlinkOverflowException();
