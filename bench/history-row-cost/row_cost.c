@@ -6,12 +6,17 @@
 // same page size, journal mode, synchronous level and cache, a transaction per 10,000 rows, every column bound
 // per row (half of them 0, as in a real record).
 //
+// With DETAIL_BYTES the table also has a TEXT column `detail` that gets that many bytes per row (varying from
+// row to row): what a narrower row that keeps the rarely queried fields in one packed value would cost.
+//
 // Build and run (from the repository root, after ./taskstats-actors has built build/native):
 //   gcc -O2 -o /tmp/row_cost bench/history-row-cost/row_cost.c build/native/libe_sqlite3.so -lm -Wl,-rpath,$PWD/build/native
-//   /tmp/row_cost COLUMNS ROWS FILE        e.g. /tmp/row_cost 82 200000 /tmp/rows.db
+//   /tmp/row_cost COLUMNS ROWS FILE [DETAIL_BYTES]     e.g. /tmp/row_cost 82 200000 /tmp/rows.db
+//   /tmp/row_cost 40 200000 /tmp/rows.db 130           40 integer columns and 130 bytes of packed detail
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/stat.h>
 
 // The few SQLite entry points used, declared here so that no development package is needed.
 typedef struct sqlite3 sqlite3;
@@ -45,11 +50,16 @@ static void must(sqlite3 *db, int ok, const char *what)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s COLUMNS ROWS FILE (FILE is replaced)\n", argv[0]);
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: %s COLUMNS ROWS FILE [DETAIL_BYTES] (FILE is replaced)\n", argv[0]);
         return 2;
     }
     int columns = atoi(argv[1]), rows = atoi(argv[2]);
+    int detailBytes = argc == 5 ? atoi(argv[4]) : -1;
+    if (detailBytes > 4096) {
+        fprintf(stderr, "DETAIL_BYTES: at most 4096\n");
+        return 2;
+    }
     const char *path = argv[3];
     char wal[4096];
     snprintf(wal, sizeof wal, "%s-wal", path);
@@ -62,14 +72,15 @@ int main(int argc, char **argv)
     must(db, sqlite3_exec(db, "PRAGMA page_size = 8192; PRAGMA auto_vacuum = INCREMENTAL", 0, 0, 0) == 0, "pragmas");
     size_t size = 64 + (size_t)columns * 32;
     char *create = malloc(size), *insert = malloc(size);
-    int c = snprintf(create, size, "CREATE TABLE exits (id INTEGER PRIMARY KEY, comm TEXT");
-    int i = snprintf(insert, size, "INSERT INTO exits (comm");
+    int c = snprintf(create, size, "CREATE TABLE exits (id INTEGER PRIMARY KEY, comm TEXT%s",
+                     detailBytes >= 0 ? ", detail TEXT" : "");
+    int i = snprintf(insert, size, "INSERT INTO exits (comm%s", detailBytes >= 0 ? ", detail" : "");
     for (int k = 0; k < columns; k++) {
         c += snprintf(create + c, size - c, ", c%d INTEGER", k);
         i += snprintf(insert + i, size - i, ", c%d", k);
     }
     snprintf(create + c, size - c, ")");
-    i += snprintf(insert + i, size - i, ") VALUES (?");
+    i += snprintf(insert + i, size - i, ") VALUES (?%s", detailBytes >= 0 ? ", ?" : "");
     for (int k = 0; k < columns; k++)
         i += snprintf(insert + i, size - i, ", ?");
     snprintf(insert + i, size - i, ")");
@@ -79,21 +90,36 @@ int main(int argc, char **argv)
     sqlite3_stmt *statement;
     must(db, sqlite3_prepare_v2(db, insert, -1, &statement, 0) == 0, "prepare");
 
+    static char detail[4096];
     double start = seconds();
     must(db, sqlite3_exec(db, "BEGIN", 0, 0, 0) == 0, "begin");
     for (int row = 0; row < rows; row++) {
         if (row > 0 && row % 10000 == 0)
             must(db, sqlite3_exec(db, "COMMIT; BEGIN", 0, 0, 0) == 0, "commit");
         sqlite3_bind_text(statement, 1, "loadgen", 7, 0);
+        int first = 2;
+        if (detailBytes >= 0) {
+            // Digits that change from row to row, as packed values would.
+            for (int b = 0; b < detailBytes; b++)
+                detail[b] = (char)('0' + (row + b * 7) % 10);
+            sqlite3_bind_text(statement, first++, detail, detailBytes, 0);
+        }
         for (int k = 0; k < columns; k++)
-            sqlite3_bind_int64(statement, 2 + k, k % 2 ? 0 : (long long)row * 31 + k * 1000003LL);
+            sqlite3_bind_int64(statement, first + k, k % 2 ? 0 : (long long)row * 31 + k * 1000003LL);
         must(db, sqlite3_step(statement) == SQLITE_DONE, "insert");
         sqlite3_reset(statement);
     }
     must(db, sqlite3_exec(db, "COMMIT", 0, 0, 0) == 0, "commit");
     double elapsed = seconds() - start;
 
-    printf("%d integer columns, %d rows: %.3f us per row\n", columns, rows, elapsed * 1e6 / rows);
+    // Outside the timing: move the log into the file, to tell the size of a row on disk.
+    must(db, sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", 0, 0, 0) == 0, "checkpoint");
+    struct stat file;
+    double bytesPerRow = stat(path, &file) == 0 ? (double)file.st_size / rows : 0;
+    if (detailBytes >= 0)
+        printf("%d integer columns and %d bytes of detail, %d rows: %.3f us per row, %.0f bytes per row on disk\n", columns, detailBytes, rows, elapsed * 1e6 / rows, bytesPerRow);
+    else
+        printf("%d integer columns, %d rows: %.3f us per row, %.0f bytes per row on disk\n", columns, rows, elapsed * 1e6 / rows, bytesPerRow);
     sqlite3_finalize(statement);
     sqlite3_close(db);
     free(create);

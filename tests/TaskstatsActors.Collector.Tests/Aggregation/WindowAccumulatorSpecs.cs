@@ -86,6 +86,21 @@ public sealed class WindowAccumulatorSpecs
     }
 
     [Fact]
+    public void Accumulator_should_report_a_maximum_of_zero_that_a_record_carried_as_zero_not_unknown()
+    {
+        var summary = Summarize(10,
+            Task(1, "idle", edit: s => { s.SwapinDelayMax = 0; s.SwapinDelayMin = 0; }),
+            Task(2, "idle"),
+            Task(3, "busy", edit: s => s.SwapinDelayMax = 0),
+            Task(4, "busy", edit: s => { s.SwapinCount = 1; s.SwapinDelayTotal = 70; s.SwapinDelayMax = 70; }));
+
+        Assert.Equal(new DelayFigures(0, 0, 0), summary.ByCommand.Single(g => g.Key == "idle").Delays[DelayCategory.SwapIn]);
+        Assert.Equal(new DelayFigures(1, 70, 70), summary.ByCommand.Single(g => g.Key == "busy").Delays[DelayCategory.SwapIn]);
+        // Neither command's records carried a block I/O maximum.
+        Assert.All(summary.ByCommand, g => Assert.Null(g.Delays[DelayCategory.BlockIo].MaxNs));
+    }
+
+    [Fact]
     public void Accumulator_should_leave_out_what_older_struct_versions_lack()
     {
         static void Version14(TaskStats s)
