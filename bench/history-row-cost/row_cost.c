@@ -10,7 +10,7 @@
 // row to row): what a narrower row that keeps the rarely queried fields in one packed value would cost.
 //
 // Build and run (from the repository root, after ./taskstats-actors has built build/native):
-//   gcc -O2 -o /tmp/row_cost bench/history-row-cost/row_cost.c build/native/libe_sqlite3.so -lm -Wl,-rpath,$PWD/build/native
+//   gcc -O2 -o /tmp/row_cost bench/history-row-cost/row_cost.c -Lbuild/native -le_sqlite3 -lm -Wl,-rpath,$PWD/build/native
 //   /tmp/row_cost COLUMNS ROWS FILE [DETAIL_BYTES]     e.g. /tmp/row_cost 82 200000 /tmp/rows.db
 //   /tmp/row_cost 40 200000 /tmp/rows.db 130           40 integer columns and 130 bytes of packed detail
 #include <stdio.h>
