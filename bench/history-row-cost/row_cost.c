@@ -70,7 +70,8 @@ int main(int argc, char **argv)
     must(db, sqlite3_open(path, &db) == 0, "open");
     // As HistorySchema and HistoryDatabase set a new history up.
     must(db, sqlite3_exec(db, "PRAGMA page_size = 8192; PRAGMA auto_vacuum = INCREMENTAL", 0, 0, 0) == 0, "pragmas");
-    size_t size = 64 + (size_t)columns * 32;
+    // Room for the fixed parts of both statements (with the detail column), and 32 bytes per integer column.
+    size_t size = 128 + (size_t)columns * 32;
     char *create = malloc(size), *insert = malloc(size);
     int c = snprintf(create, size, "CREATE TABLE exits (id INTEGER PRIMARY KEY, comm TEXT%s",
                      detailBytes >= 0 ? ", detail TEXT" : "");

@@ -150,16 +150,14 @@ public sealed class NetlinkSocket : INetlinkSocket
     /// <inheritdoc />
     public int SetReceiveBuffer(int bytes)
     {
-        Span<byte> value = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(value, bytes);
         try
         {
             // SO_RCVBUFFORCE passes rmem_max, but needs CAP_NET_ADMIN; SO_RCVBUF is capped by rmem_max.
-            _socket.SetRawSocketOption(SOL_SOCKET, SO_RCVBUFFORCE, value);
+            SetIntOption(SOL_SOCKET, SO_RCVBUFFORCE, bytes);
         }
         catch (SocketException)
         {
-            _socket.SetRawSocketOption(SOL_SOCKET, SO_RCVBUF, value);
+            SetIntOption(SOL_SOCKET, SO_RCVBUF, bytes);
         }
         return ReceiveBufferSize;
     }
@@ -167,10 +165,16 @@ public sealed class NetlinkSocket : INetlinkSocket
     /// <inheritdoc />
     public void EndCongestion()
     {
-        Span<byte> on = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(on, 1);
         // The kernel clears the congestion bit as it sets the flag (net/netlink/af_netlink.c, netlink_setsockopt).
-        _socket.SetRawSocketOption(SOL_NETLINK, NETLINK_NO_ENOBUFS, on);
+        SetIntOption(SOL_NETLINK, NETLINK_NO_ENOBUFS, 1);
+    }
+
+    // An int option, as setsockopt takes it (host byte order, little-endian on every host this runs on).
+    private void SetIntOption(int level, int name, int value)
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(int)];
+        BinaryPrimitives.WriteInt32LittleEndian(bytes, value);
+        _socket.SetRawSocketOption(level, name, bytes);
     }
 
     /// <inheritdoc />
