@@ -283,6 +283,7 @@ public static class Bench
         var perCpu = "[" + string.Join(", ", cpus.Select(c => $"\"{c}\"")) + "]";
         const long Big = 64L << 20;
         const long Tiny = 8L << 10;
+        const long Huge = 256L << 20;
         IReadOnlyList<Contender> main =
         [
             Contender.Baseline,
@@ -290,6 +291,9 @@ public static class Bench
             Contender.C("recv", Big),
             Contender.C("batch", 0),
             Contender.C("batch", Big),
+            // The least any listener can cost the storm: the kernel still builds and queues a message per exit,
+            // and this listener wakes once a second to drain them (a buffer big enough for a second at any rate).
+            Contender.C("batch", Huge, id: Report.FloorContender, label: $"C batch, draining once a second, {Sizes.Short(Huge)} buffer") with { IntervalUs = 1_000_000 },
             Contender.Collect("collect-default", "collect, default config"),
             Contender.Collect("collect-one-shard", $"collect, one shard on all CPUs ({online})", $"taskstats.shards = [\"{online}\"]"),
             Contender.Collect("collect-per-cpu", "collect, one shard per CPU", $"taskstats.shards = {perCpu}"),

@@ -22,6 +22,7 @@ public enum ContenderKind
 /// <param name="Kind">Baseline, C reference or collect.</param>
 /// <param name="Mode">C reference: <c>recv</c> or <c>batch</c>.</param>
 /// <param name="ReceiveBuffer">C reference: <c>--rcvbuf</c> bytes; 0 keeps the kernel's default.</param>
+/// <param name="IntervalUs">C reference in batch mode: <c>--interval-us</c>, the sleep between drains; null keeps the listener's ~1 ms.</param>
 /// <param name="ConfigOverrides">Collect: HOCON lines appended to the default config (after the harness's own).</param>
 /// <param name="SinkDelayPerRecordUs">Collect: makes the harness's counting sink this slow per record.</param>
 /// <param name="Executable">
@@ -34,6 +35,7 @@ public sealed record Contender(
     ContenderKind Kind,
     string? Mode = null,
     long ReceiveBuffer = 0,
+    long? IntervalUs = null,
     IReadOnlyList<string>? ConfigOverrides = null,
     double SinkDelayPerRecordUs = 0,
     string? Executable = null)

@@ -66,6 +66,9 @@ internal static class Report
     private const double BatchCpuFactor = 1.5;
     private const double RssTargetBytes = 100 * MegaByte;
 
+    /// <summary>The C listener that drains once a second: the least any listener costs the storm (the observer effect's floor).</summary>
+    internal const string FloorContender = "c-batch-1s";
+
     public static void Write(string path, BenchData data, string invocation)
     {
         var blocks = new List<(string Name, string? Text)> { ("header", Header(data, invocation, Path.ChangeExtension(Path.GetFileName(path), ".json"))) };
@@ -404,6 +407,7 @@ internal static class Report
         var collectDefault = maxFigures?.FirstOrDefault(f => f.Contender.IsCollectDefault);
         var cRecv = maxFigures?.FirstOrDefault(f => f.Contender.Id == "c-recv");
         var cBatch = maxFigures?.FirstOrDefault(f => f.Contender.Id == "c-batch");
+        var floor = maxFigures?.FirstOrDefault(f => f.Contender.Id == FloorContender);
 
         // 1. No loss at the maximum rate for 30 s.
         if (collectDefault is { Runs.Count: > 0 } cd && max is not null)
@@ -459,7 +463,9 @@ internal static class Report
         {
             var met = observer >= ObserverTarget;
             text.AppendLine($"| the storm keeps at least 85 % of its rate with `collect` attached | {YesNo(met, met)} | {observer:P0} with collect (default config); " +
-                            $"C recv {P(cRecv?.ObserverEffect)}, C batch {P(cBatch?.ObserverEffect)}; other collect layouts: " +
+                            $"C recv {P(cRecv?.ObserverEffect)}, C batch {P(cBatch?.ObserverEffect)}" +
+                            (floor?.ObserverEffect is { } least ? $", the C listener that drains once a second (what any listener costs the storm at least) {P(least)}" : "") +
+                            "; other collect layouts: " +
                             string.Join(", ", maxFigures!.Where(f => f.Contender.Kind == ContenderKind.Collect && !f.Contender.IsCollectDefault).Select(f => $"{f.Contender.Label} {P(f.ObserverEffect)}")) + " |");
         }
         else

@@ -162,6 +162,8 @@ internal sealed partial class Runner(
         var listenerArguments = new List<string> { "--mode", contender.Mode ?? "recv" };
         if (contender.ReceiveBuffer > 0)
             listenerArguments.AddRange(["--rcvbuf", Invariant(contender.ReceiveBuffer)]);
+        if (contender.IntervalUs is { } interval)
+            listenerArguments.AddRange(["--interval-us", Invariant(interval), "--batch", "1024"]);
         listenerArguments.AddRange(["--comm", basis.Comm]);
         var arguments = new List<string> { "--out", runstatOut, "--", tools.Listener };
         arguments.AddRange(listenerArguments);
