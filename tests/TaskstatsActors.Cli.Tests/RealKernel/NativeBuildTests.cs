@@ -43,7 +43,10 @@ public sealed partial class NativeBuildTests(ITestOutputHelper output) : IDispos
         var cpu = OnlineCpus.System.ReadOnline().Max;
         var comm = LoadGenerator.UniqueComm("tsnative");
 
-        var collector = Start(program, "collect", "--config", config);
+        // The test stops it as Ctrl-C would (SIGINT). A process inherits an ignored SIGINT, and a shell ignores it in
+        // the jobs it starts in the background (`.ci/run &`): env gives the collector SIGINT's default back, as a
+        // terminal would, which exec keeps (env execs it, so its pid is the collector's).
+        var collector = Start("env", "--default-signal=INT", program, "collect", "--config", config);
         var port = await collector.WaitForAsync(text => PrometheusAddress().Match(text) is { Success: true } m
             ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)
             : (int?)null, "the Prometheus sink to say where it serves /metrics");
