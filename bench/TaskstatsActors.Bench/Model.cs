@@ -22,7 +22,10 @@ public enum ContenderKind
 /// <param name="Kind">Baseline, C reference or collect.</param>
 /// <param name="Mode">C reference: <c>recv</c> or <c>batch</c>.</param>
 /// <param name="ReceiveBuffer">C reference: <c>--rcvbuf</c> bytes; 0 keeps the kernel's default.</param>
-/// <param name="IntervalUs">C reference in batch mode: <c>--interval-us</c>, the sleep between drains; null keeps the listener's ~1 ms.</param>
+/// <param name="IntervalUs">
+/// C reference in batch mode: <c>--interval-us</c>, the sleep between drains, with <c>--batch 1024</c> (the listener's most
+/// per <c>recvmmsg</c>, for the backlog a long sleep leaves); null keeps the listener's ~1 ms and 64.
+/// </param>
 /// <param name="ConfigOverrides">Collect: HOCON lines appended to the default config (after the harness's own).</param>
 /// <param name="SinkDelayPerRecordUs">Collect: makes the harness's counting sink this slow per record.</param>
 /// <param name="Executable">

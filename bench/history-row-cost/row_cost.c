@@ -117,10 +117,10 @@ int main(int argc, char **argv)
     must(db, sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", 0, 0, 0) == 0, "checkpoint");
     struct stat file;
     double bytesPerRow = stat(path, &file) == 0 ? (double)file.st_size / rows : 0;
+    printf("%d integer columns", columns);
     if (detailBytes >= 0)
-        printf("%d integer columns and %d bytes of detail, %d rows: %.3f us per row, %.0f bytes per row on disk\n", columns, detailBytes, rows, elapsed * 1e6 / rows, bytesPerRow);
-    else
-        printf("%d integer columns, %d rows: %.3f us per row, %.0f bytes per row on disk\n", columns, rows, elapsed * 1e6 / rows, bytesPerRow);
+        printf(" and %d bytes of detail", detailBytes);
+    printf(", %d rows: %.3f us per row, %.0f bytes per row on disk\n", rows, elapsed * 1e6 / rows, bytesPerRow);
     sqlite3_finalize(statement);
     sqlite3_close(db);
     free(create);
