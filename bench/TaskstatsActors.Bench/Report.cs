@@ -298,7 +298,7 @@ internal static class Report
         text.AppendLine("* **buffer**: the receive buffer the kernel granted (it doubles what is asked). `collect` with its default config asks 4 MiB per listener.");
         text.AppendLine("* **C batch, draining once a second**: the C reference asleep for a second between drains, with a buffer that holds a second at any rate. The kernel builds and queues a message for every exit in the exiting task whatever a listener does, so this one's observer effect is about the best any listener can have on this machine.");
         text.AppendLine($"* A contender starts, registers (the harness waits for its `registered` line; for `collect`, one per shard), then idles {storms.Settle:0.#} s before the storm; 0.3 s after the storm it gets SIGTERM, deregisters, drains its socket and exits. After each run the harness calls sync(2) so that one run's file writes do not slow the next storm.");
-        text.AppendLine("* `collect` runs the default `config/taskstats.conf` (console and JSON Lines sinks, 10 s windows, status line), with the JSON Lines file moved to the run's scratch directory and the counting sink added; the contenders' own lines are under Commands.");
+        text.AppendLine("* `collect` runs the default `config/taskstats.conf` (console, history and Prometheus sinks, 10 s windows, status line) in the run's scratch directory, so that each run writes a history of its own (`data/taskstats.db`) and, where a contender turns it on, a JSON Lines file of its own; the harness adds its counting sink. The contenders' own lines are under Commands.");
         text.AppendLine();
     }
 
